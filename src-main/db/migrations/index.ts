@@ -1,0 +1,12 @@
+/** A numbered schema change. Versions run 1..n without gaps; a new one gets the next number. */
+export interface Migration {
+  version: number
+  name: string
+  up: string
+}
+
+import { m001datasets } from './001_datasets'
+import { m002runs } from './002_runs'
+
+/** Every migration, in order. Add a new file and one line here. */
+export const migrations: Migration[] = [m001datasets, m002runs]

@@ -1,0 +1,44 @@
+/**
+ * Shared primitives of the API contract. This folder is imported by main, preload and renderer:
+ * it may import only `zod` and itself (lint enforces it), never node, electron or DOM code.
+ */
+import { z } from 'zod'
+
+/** Positive integer id of a database row. */
+export const Id = z.number().int().positive()
+
+/** Payload of a method that takes no argument. */
+export const NoInput = z.object({}).strict().optional()
+
+/** A reference to one image, enough for the renderer to show it. */
+export interface ImageRef {
+  id: number
+  datasetId: number
+  classId: number
+  className: string
+  relPath: string
+}
+
+/** Progress of a long job, as sent in events and returned by status calls. */
+export interface JobProgress {
+  jobId: string
+  kind: 'import' | 'validate' | 'train' | 'eval' | 'embed' | 'export' | 'probe'
+  /** What the job is doing now, in words for a user. */
+  message: string
+  done: number
+  total: number
+  status: 'running' | 'completed' | 'failed' | 'cancelled'
+  error?: string
+  /** Id of the entity the job produced or works on (dataset id, run id). */
+  targetId?: number
+}
+
+/** Recall@K and friends for one evaluation. Keys of `recall` are K as strings ("1", "2", ...). */
+export interface Metrics {
+  recall: Record<string, number>
+  rPrecision: number
+  mapAtR: number
+  nmi?: number
+  /** Queries left out because their class had no other member. */
+  excludedQueries?: number
+}

@@ -1,0 +1,155 @@
+import { z } from 'zod'
+import { Id, NoInput, type ImageRef, type JobProgress } from './common'
+
+export const DatasetFormat = z.enum(['auto', 'folder', 'cub', 'sop', 'inshop', 'cars', 'csv'])
+export type DatasetFormat = z.infer<typeof DatasetFormat>
+
+/** How a dataset's classes are divided into train and test (class-disjoint). */
+export const SplitSpec = z.discriminatedUnion('kind', [
+  /** The format's standard protocol (CUB 1-100/101-200, Cars 1-98/99-196, SOP lists, In-Shop, CSV columns). */
+  z.object({ kind: z.literal('preset') }),
+  /** 1-based inclusive class ranges in class order. */
+  z.object({
+    kind: z.literal('class-range'),
+    train: z.tuple([z.number().int().min(1), z.number().int().min(1)]),
+    test: z.tuple([z.number().int().min(1), z.number().int().min(1)])
+  }),
+  /** A seeded random share of classes goes to train, the rest to test. */
+  z.object({
+    kind: z.literal('class-ratio'),
+    trainRatio: z.number().gt(0).lt(1),
+    seed: z.number().int().default(1)
+  }),
+  /** Whole groups (e.g. Omniglot alphabets) go to train or test. */
+  z.object({
+    kind: z.literal('group'),
+    train: z.array(z.string().min(1)).min(1),
+    test: z.array(z.string().min(1)).min(1)
+  })
+])
+export type SplitSpec = z.infer<typeof SplitSpec>
+
+export type ProblemKind =
+  | 'corrupt'
+  | 'unsupported'
+  | 'zero-byte'
+  | 'unreadable'
+  | 'duplicate'
+  | 'single-image-class'
+  | 'missing'
+  | 'listed-twice'
+
+export interface DatasetProblem {
+  kind: ProblemKind
+  /** Path relative to the dataset root (or the class name for class-level problems). */
+  relPath: string
+  /** The reason, in words a user understands. */
+  message: string
+  /** True when the image was left out of the dataset because of it. */
+  excluded: boolean
+}
+
+export interface SplitSummary {
+  name: 'train' | 'test' | 'query' | 'gallery' | 'val'
+  classCount: number
+  imageCount: number
+}
+
+export interface DatasetSummary {
+  id: number
+  name: string
+  root: string
+  format: Exclude<DatasetFormat, 'auto'>
+  classCount: number
+  imageCount: number
+  problemCount: number
+  splits: SplitSummary[]
+  createdAt: string
+  /** False when the root folder is missing (the dataset can be relinked). */
+  rootExists: boolean
+  /** True for the built-in Fashion-MNIST demo dataset. */
+  builtIn: boolean
+}
+
+export interface ClassSummary {
+  id: number
+  name: string
+  /** The class's group (e.g. Omniglot alphabet), if the format or folder names give one. */
+  group: string | null
+  imageCount: number
+  split: 'train' | 'test' | null
+}
+
+export interface DatasetDetail extends DatasetSummary {
+  classes: ClassSummary[]
+  problems: DatasetProblem[]
+  groups: string[]
+}
+
+/** What a re-import found compared to the stored dataset. */
+export interface ImportChanges {
+  added: number
+  removed: number
+  modified: number
+  unchanged: number
+}
+
+export interface ImportResult {
+  dataset: DatasetSummary
+  problems: DatasetProblem[]
+  /** Present when an existing dataset with the same root was re-imported. */
+  changes?: ImportChanges
+}
+
+export const ImportRequest = z.object({
+  path: z.string().min(1, 'path must not be empty'),
+  format: DatasetFormat.default('auto'),
+  name: z.string().min(1).max(200).optional()
+})
+export type ImportRequest = z.input<typeof ImportRequest>
+
+export const ListImagesRequest = z.object({
+  datasetId: Id,
+  classId: Id.optional(),
+  /** Matches class name or file name, case-insensitive. */
+  search: z.string().max(200).optional(),
+  split: z.enum(['train', 'test', 'query', 'gallery', 'val']).optional(),
+  offset: z.number().int().min(0).default(0),
+  limit: z.number().int().min(1).max(5000).default(200)
+})
+export type ListImagesRequest = z.input<typeof ListImagesRequest>
+
+export interface ImagePage {
+  total: number
+  images: ImageRef[]
+}
+
+export const datasetsSchemas = {
+  list: NoInput,
+  get: z.object({ id: Id }),
+  /** Starts an import as a background job; progress arrives as `job` events. */
+  startImport: ImportRequest,
+  cancelJob: z.object({ jobId: z.string().min(1) }),
+  images: ListImagesRequest,
+  rename: z.object({ id: Id, name: z.string().min(1).max(200) }),
+  relink: z.object({ id: Id, root: z.string().min(1) }),
+  remove: z.object({ id: Id }),
+  setSplit: z.object({ id: Id, split: SplitSpec }),
+  /** Creates (or returns) the built-in Fashion-MNIST demo dataset. */
+  ensureDemo: NoInput
+} as const
+
+export interface DatasetsService {
+  list(): Promise<DatasetSummary[]>
+  get(p: { id: number }): Promise<DatasetDetail>
+  startImport(p: ImportRequest): Promise<{ jobId: string }>
+  cancelJob(p: { jobId: string }): Promise<void>
+  images(p: ListImagesRequest): Promise<ImagePage>
+  rename(p: { id: number; name: string }): Promise<DatasetSummary>
+  relink(p: { id: number; root: string }): Promise<DatasetSummary>
+  remove(p: { id: number }): Promise<void>
+  setSplit(p: { id: number; split: SplitSpec }): Promise<DatasetSummary>
+  ensureDemo(): Promise<DatasetSummary>
+}
+
+export type { JobProgress }

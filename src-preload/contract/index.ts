@@ -1,0 +1,92 @@
+/**
+ * The one API contract of HIST Studio. Service interfaces say what each call returns;
+ * `apiSchemas` holds the runtime schema of every payload, so both transports (Electron IPC,
+ * web mode) validate at the edge with the same code. Channels are `${service}.${method}`.
+ */
+import { z } from 'zod'
+import { datasetsSchemas, type DatasetsService } from './datasets'
+import type { AppEvent } from './events'
+import { retrievalSchemas, type RetrievalService } from './retrieval'
+import { runsSchemas, type RunsService } from './runs'
+import { systemSchemas, type SystemService } from './system'
+
+export * from './common'
+export * from './datasets'
+export * from './events'
+export * from './retrieval'
+export * from './runs'
+export * from './system'
+
+export interface Services {
+  system: SystemService
+  datasets: DatasetsService
+  runs: RunsService
+  retrieval: RetrievalService
+}
+
+export const apiSchemas = {
+  system: systemSchemas,
+  datasets: datasetsSchemas,
+  runs: runsSchemas,
+  retrieval: retrievalSchemas
+} as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
+
+export type ServiceName = keyof Services
+
+/** What the renderer sees as `window.api` (Electron) or builds over HTTP (web mode). */
+export type HistApi = Services & {
+  /** Subscribes to backend events; returns the unsubscribe function. */
+  onEvent(listener: (event: AppEvent) => void): () => void
+  /** URL of an image file of a registered dataset, or of its thumbnail. */
+  mediaUrl(kind: 'image' | 'thumb', imageId: number): string
+}
+
+/** Every channel name, for the preload's allow-list and the transports. */
+export const channels: string[] = Object.entries(apiSchemas).flatMap(([service, methods]) =>
+  Object.keys(methods).map((m) => `${service}.${m}`)
+)
+
+/** The event channel over Electron IPC. */
+export const EVENT_CHANNEL = 'hist:event'
+
+/** Thrown for a payload that fails its schema; the message names the offending field. */
+export class ValidationError extends Error {
+  readonly code = 'invalid_payload'
+  constructor(
+    message: string,
+    readonly issues: { path: string; message: string }[]
+  ) {
+    super(message)
+    this.name = 'ValidationError'
+  }
+}
+
+/** Splits a channel into its service and method, or returns null for an unknown channel. */
+export function resolveChannel(channel: string): { service: ServiceName; method: string } | null {
+  const dot = channel.indexOf('.')
+  if (dot < 0) return null
+  const service = channel.slice(0, dot)
+  const method = channel.slice(dot + 1)
+  if (!Object.hasOwn(apiSchemas, service)) return null
+  const methods = apiSchemas[service as ServiceName] as Record<string, z.ZodType>
+  if (!Object.hasOwn(methods, method)) return null
+  return { service: service as ServiceName, method }
+}
+
+/**
+ * Validates a payload against its channel's schema and returns the parsed value (defaults
+ * applied). Throws ValidationError naming each bad field, e.g. `runs.start: epochs: Too small`.
+ */
+export function validatePayload(channel: string, payload: unknown): unknown {
+  const target = resolveChannel(channel)
+  if (!target) throw new ValidationError(`unknown channel "${channel}"`, [])
+  const schema = (apiSchemas[target.service] as Record<string, z.ZodType>)[target.method]
+  const result = schema.safeParse(payload ?? undefined)
+  if (result.success) return result.data
+  const issues = result.error.issues.map((i) => ({
+    path: i.path.length ? i.path.join('.') : '(payload)',
+    message: i.message
+  }))
+  const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ')
+  throw new ValidationError(`${channel}: invalid payload: ${text}`, issues)
+}

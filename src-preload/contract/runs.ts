@@ -1,0 +1,157 @@
+import { z } from 'zod'
+import { Id, NoInput, type Metrics } from './common'
+import { SplitSpec } from './datasets'
+
+export const LossName = z.enum(['hist', 'proxy-anchor', 'normalized-softmax', 'multi-similarity', 'triplet'])
+export type LossName = z.infer<typeof LossName>
+
+/** Where the feature extractor comes from. */
+export const BackboneSpec = z.discriminatedUnion('kind', [
+  /** MobileNetV2 (ImageNet) shipped offline by the nsfwjs package, feature map at `out_relu`. */
+  z.object({ kind: z.literal('mobilenetv2') }),
+  /** A small CNN trained from scratch, for small images such as Fashion-MNIST. */
+  z.object({ kind: z.literal('small-cnn'), inputSize: z.number().int().min(16).max(128).default(32) }),
+  /** A local TF.js model (model.json); LayersModels train, GraphModels stay frozen. */
+  z.object({
+    kind: z.literal('local'),
+    modelPath: z.string().min(1),
+    featureNode: z.string().min(1),
+    inputSize: z.number().int().min(16).max(1024).default(224),
+    mean: z.tuple([z.number(), z.number(), z.number()]).default([0, 0, 0]),
+    std: z.tuple([z.number(), z.number(), z.number()]).default([1, 1, 1])
+  }),
+  /** A downloadable ImageNet backbone from its official TF.js hosting, cached in the data folder. */
+  z.object({ kind: z.literal('download'), name: z.string().min(1) })
+])
+export type BackboneSpec = z.infer<typeof BackboneSpec>
+
+/** Every hyperparameter of a run. Defaults follow the official HIST code (CUB preset). */
+export const TrainConfig = z.object({
+  datasetId: Id,
+  /** Class-disjoint split; 'preset' uses the dataset's standard protocol. */
+  split: SplitSpec.default({ kind: 'preset' }),
+  loss: LossName.default('hist'),
+  backbone: BackboneSpec.default({ kind: 'mobilenetv2' }),
+  /** Train only the head on cached backbone features. */
+  frozen: z.boolean().default(true),
+  embeddingSize: z.number().int().min(8).max(4096).default(512),
+  epochs: z.number().int().min(1).max(1000).default(40),
+  batchSize: z.number().int().min(4).max(1024).default(32),
+  lr: z.number().positive().max(1).default(1.2e-4),
+  /** Learning rate of the prototypical distributions (HIST) or proxies. */
+  lrDs: z.number().positive().max(10).default(1e-1),
+  lrHgnnFactor: z.number().positive().max(1000).default(5),
+  weightDecay: z.number().min(0).max(1).default(5e-5),
+  optimizer: z.enum(['adam', 'adamw']).default('adam'),
+  lrDecayStep: z.number().int().min(1).default(5),
+  lrDecayGamma: z.number().gt(0).max(1).default(0.5),
+  /** Warm-up epochs with the backbone frozen. */
+  warm: z.number().int().min(0).default(1),
+  bnFreeze: z.boolean().default(true),
+  tau: z.number().positive().default(32),
+  alpha: z.number().positive().default(1.1),
+  /** λ_s, the weight of the HGNN cross-entropy. */
+  ls: z.number().min(0).default(1),
+  hgnnHidden: z.number().int().min(4).max(4096).default(512),
+  sampler: z.enum(['random', 'balanced']).default('random'),
+  /** Images per class in a balanced batch. */
+  ipc: z.number().int().min(2).max(64).default(4),
+  seed: z.number().int().default(1),
+  /** Pick the best epoch on a validation split carved from train classes, or (official) on test. */
+  modelSelection: z.enum(['val', 'test']).default('val'),
+  /** Share of training classes held out for validation when modelSelection is 'val'. */
+  valRatio: z.number().gt(0).lt(1).default(0.2),
+  /** Margin (proxy-anchor, triplet) and scale parameters of the baseline losses. */
+  margin: z.number().min(0).default(0.1),
+  scale: z.number().positive().default(32),
+  name: z.string().max(200).optional()
+})
+export type TrainConfig = z.output<typeof TrainConfig>
+export type TrainConfigInput = z.input<typeof TrainConfig>
+
+export type RunStatus = 'queued' | 'running' | 'paused' | 'completed' | 'failed' | 'cancelled'
+
+export interface RunSummary {
+  id: number
+  name: string
+  status: RunStatus
+  datasetId: number
+  datasetName: string
+  config: TrainConfig
+  backend: string
+  appVersion: string
+  createdAt: string
+  finishedAt: string | null
+  /** Why a run failed or stopped, in words for a user. */
+  message: string | null
+  bestEpoch: number | null
+  bestMetrics: Metrics | null
+  /** Test metrics of the untrained model and of the final (selected) model. */
+  baselineMetrics: Metrics | null
+  testMetrics: Metrics | null
+  epochsDone: number
+}
+
+export interface StepRecord {
+  step: number
+  epoch: number
+  loss: number
+  /** L_ds for HIST; null for losses that have no such part. */
+  lds: number | null
+  ce: number | null
+  lr: number
+}
+
+export interface EpochRecord {
+  epoch: number
+  /** Metrics on the model-selection split. */
+  metrics: Metrics
+  seconds: number
+  imagesPerSec: number
+}
+
+export interface RunLogEntry {
+  time: string
+  level: 'info' | 'warn' | 'error'
+  message: string
+}
+
+export interface RunDetail extends RunSummary {
+  steps: StepRecord[]
+  epochs: EpochRecord[]
+  log: RunLogEntry[]
+}
+
+export const runsSchemas = {
+  list: NoInput,
+  get: z.object({ id: Id }),
+  /** Queues a run; it starts when no other run is training. */
+  start: TrainConfig,
+  pause: z.object({ id: Id }),
+  resume: z.object({ id: Id }),
+  stop: z.object({ id: Id }),
+  remove: z.object({ id: Id }),
+  /** Times a few real batches to estimate seconds per epoch and memory. */
+  probe: TrainConfig,
+  exportRun: z.object({ id: Id, outDir: z.string().min(1) })
+} as const
+
+export interface ProbeResult {
+  backend: string
+  secondsPerEpoch: number
+  memoryMb: number
+  batchesPerEpoch: number
+  warnings: string[]
+}
+
+export interface RunsService {
+  list(): Promise<RunSummary[]>
+  get(p: { id: number }): Promise<RunDetail>
+  start(p: TrainConfigInput): Promise<RunSummary>
+  pause(p: { id: number }): Promise<void>
+  resume(p: { id: number }): Promise<void>
+  stop(p: { id: number }): Promise<void>
+  remove(p: { id: number }): Promise<void>
+  probe(p: TrainConfigInput): Promise<ProbeResult>
+  exportRun(p: { id: number; outDir: string }): Promise<{ path: string }>
+}
