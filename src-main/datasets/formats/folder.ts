@@ -1,0 +1,160 @@
+/**
+ * Folder-per-class datasets (torchvision ImageFolder): `<root>/<class>/**\/*.<image ext>`.
+ * Images may sit in nested folders below their class folder. A class named `Group__name`
+ * (Omniglot's `Alphabet__character01`) gets the group `Group`. Folder datasets have no
+ * standard split: every class starts unsplit.
+ */
+import type { Dirent } from 'node:fs'
+import { readdir, realpath } from 'node:fs/promises'
+import { basename, join } from 'node:path'
+import type { DatasetProblem } from '../../../src-preload/contract'
+import { mapPool } from '../pool'
+import { extOf, hasImageExtension, isIgnoredName, isInside } from '../paths'
+import { DatasetFormatError, type Listing, type ListedImage } from '../types'
+
+/** The group encoded in a class folder name: the part before the first `__`, or null. */
+export function groupOfClassName(name: string): string | null {
+  const i = name.indexOf('__')
+  return i > 0 ? name.slice(0, i) : null
+}
+
+/** Code-point order, the same as Python's sorted() that ImageFolder uses. */
+export function byCodePoint(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0
+}
+
+async function readDirSafe(dir: string): Promise<Dirent[] | Error> {
+  try {
+    return await readdir(dir, { withFileTypes: true })
+  } catch (err) {
+    return err as Error
+  }
+}
+
+const SUPPORTED_LIST = 'jpg, jpeg, png, webp, gif, bmp, tif, tiff'
+
+/** Reads a folder-per-class dataset. Throws DatasetFormatError when the root has no class folders. */
+export async function readFolderListing(root: string, signal?: AbortSignal): Promise<Listing> {
+  const problems: DatasetProblem[] = []
+  const top = await readDirSafe(root)
+  if (top instanceof Error)
+    throw new DatasetFormatError(`cannot read folder ${root}: ${top.message}`)
+  const realRoot = await realpath(root)
+  const classDirs: string[] = []
+  for (const d of top) {
+    if (isIgnoredName(d.name)) continue
+    let isDir = d.isDirectory()
+    if (d.isSymbolicLink()) {
+      // A symlinked class folder is followed only when it stays inside the root.
+      try {
+        const target = await realpath(join(root, d.name))
+        isDir = isInside(realRoot, target) && (await readdir(target).then(() => true))
+        if (!isDir) {
+          problems.push({
+            kind: 'unreadable',
+            relPath: d.name,
+            message: 'symbolic link pointing outside the dataset root; left out',
+            excluded: true
+          })
+          continue
+        }
+      } catch {
+        isDir = false
+      }
+    }
+    if (isDir) classDirs.push(d.name)
+    else if (hasImageExtension(d.name)) {
+      problems.push({
+        kind: 'unsupported',
+        relPath: d.name,
+        message: 'image outside any class folder; put it in a folder named after its class',
+        excluded: true
+      })
+    }
+  }
+  if (classDirs.length === 0) {
+    throw new DatasetFormatError(
+      `no class folders in ${root}: a folder dataset needs one sub-folder per class with images in it`
+    )
+  }
+  classDirs.sort(byCodePoint)
+
+  // Walk each class folder (recursively), a few folders at a time.
+  const perClass = await mapPool(
+    classDirs,
+    8,
+    async (cls) => {
+      const images: ListedImage[] = []
+      const stack = [cls]
+      const seen = new Set<string>()
+      while (stack.length) {
+        const relDir = stack.pop()!
+        const entries = await readDirSafe(join(root, ...relDir.split('/')))
+        if (entries instanceof Error) {
+          problems.push({
+            kind: 'unreadable',
+            relPath: relDir,
+            message: `folder cannot be read (${(entries as NodeJS.ErrnoException).code ?? entries.message}); its images are left out`,
+            excluded: true
+          })
+          continue
+        }
+        for (const e of entries) {
+          if (isIgnoredName(e.name)) continue
+          const rel = `${relDir}/${e.name}`
+          let dir = e.isDirectory()
+          if (e.isSymbolicLink()) {
+            try {
+              const target = await realpath(join(root, ...rel.split('/')))
+              const st = await readDirSafe(target)
+              dir = !(st instanceof Error)
+              if (dir && (!isInside(realRoot, target) || seen.has(target))) {
+                problems.push({
+                  kind: 'unreadable',
+                  relPath: rel,
+                  message:
+                    'symbolic link to a folder outside the dataset root (or a loop); left out',
+                  excluded: true
+                })
+                continue
+              }
+              if (dir) seen.add(target)
+            } catch {
+              dir = false
+            }
+          }
+          if (dir) stack.push(rel)
+          else if (hasImageExtension(e.name))
+            images.push({ relPath: rel, className: cls, role: null })
+          else {
+            const ext = extOf(e.name)
+            problems.push({
+              kind: 'unsupported',
+              relPath: rel,
+              message: `not an image file (${ext || 'no extension'}); supported: ${SUPPORTED_LIST}`,
+              excluded: true
+            })
+          }
+        }
+      }
+      images.sort((a, b) => byCodePoint(a.relPath, b.relPath))
+      return images
+    },
+    signal
+  )
+  problems.sort((a, b) => byCodePoint(a.relPath, b.relPath))
+  return {
+    format: 'folder',
+    root,
+    sourceRel: null,
+    classes: classDirs.map((name, i) => ({
+      name,
+      group: groupOfClassName(name),
+      ordinal: i + 1,
+      presetSplit: null
+    })),
+    images: perClass.flat(),
+    problems,
+    suggestedName: basename(root)
+  }
+}
