@@ -1,0 +1,23 @@
+import { describe, expect, it } from 'vitest'
+import { formatDuration, formatNumber, formatPercent, plural } from './format'
+
+describe('format helpers', () => {
+  it('formats durations for people', () => {
+    expect(formatDuration(12.4)).toBe('12 s')
+    expect(formatDuration(185)).toBe('3 min 05 s')
+    expect(formatDuration(3720)).toBe('1 h 02 min')
+    expect(formatDuration(null)).toBe('—')
+  })
+  it('formats percentages and numbers', () => {
+    expect(formatPercent(0.615)).toBe('61.5 %')
+    expect(formatPercent(undefined)).toBe('—')
+    expect(formatNumber(1.2e-4)).toBe('1.20e-4')
+    expect(formatNumber(0.123456)).toBe('0.1235')
+    expect(formatNumber(true)).toBe('yes')
+    expect(formatNumber({ kind: 'preset' })).toBe('{"kind":"preset"}')
+  })
+  it('pluralises', () => {
+    expect(plural(1, 'image')).toBe('1 image')
+    expect(plural(2, 'class', 'classes')).toBe('2 classes')
+  })
+})

@@ -1,0 +1,53 @@
+/** Small formatting helpers shared by the views (pure, no DOM). */
+
+/** "1 h 02 min", "3 min 05 s", "12 s"; an em dash for unknown. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !Number.isFinite(seconds)) return '—'
+  const s = Math.max(0, Math.round(seconds))
+  const h = Math.floor(s / 3600)
+  const m = Math.floor((s % 3600) / 60)
+  const sec = s % 60
+  if (h > 0) return `${h} h ${String(m).padStart(2, '0')} min`
+  if (m > 0) return `${m} min ${String(sec).padStart(2, '0')} s`
+  return `${sec} s`
+}
+
+/** A 0..1 value as a percentage with one decimal ("61.5 %"); em dash for missing. */
+export function formatPercent(v: number | null | undefined, digits = 1): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—'
+  return `${(v * 100).toFixed(digits)} %`
+}
+
+/** Local date and time without seconds. */
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—'
+  const d = new Date(iso)
+  if (Number.isNaN(d.getTime())) return iso
+  return d.toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit'
+  })
+}
+
+/** A number for tables: integers as is, others with up to 4 significant digits. */
+export function formatNumber(v: unknown): string {
+  if (v === null || v === undefined) return '—'
+  if (typeof v === 'number') {
+    if (!Number.isFinite(v)) return String(v)
+    if (Number.isInteger(v)) return v.toLocaleString()
+    const a = Math.abs(v)
+    if (a !== 0 && (a < 1e-3 || a >= 1e5)) return v.toExponential(2)
+    return String(Number(v.toPrecision(4)))
+  }
+  if (typeof v === 'boolean') return v ? 'yes' : 'no'
+  if (typeof v === 'object') return JSON.stringify(v)
+  return String(v)
+}
+
+/** "1 image" / "3 images". */
+export function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n.toLocaleString()} ${n === 1 ? word : many}`
+}

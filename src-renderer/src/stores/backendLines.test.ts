@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest'
+import { backendLines } from './backendLines'
+
+describe('backendLines', () => {
+  it('says which backend is in use and why each other one was skipped', () => {
+    expect(
+      backendLines({
+        active: 'wasm',
+        candidates: [
+          {
+            name: 'tensorflow-gpu',
+            status: 'skipped',
+            reason: '@tensorflow/tfjs-node-gpu not installed'
+          },
+          { name: 'tensorflow', status: 'skipped' },
+          { name: 'wasm', status: 'in-use' },
+          { name: 'cpu', status: 'available' }
+        ]
+      })
+    ).toEqual([
+      'tensorflow-gpu: @tensorflow/tfjs-node-gpu not installed',
+      'tensorflow: skipped',
+      'wasm: in use',
+      'cpu: available'
+    ])
+  })
+  it('says the probe is still running when there is no report', () => {
+    expect(backendLines(null)[0]).toMatch(/checking/)
+  })
+})

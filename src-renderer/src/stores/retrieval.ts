@@ -1,0 +1,190 @@
+import { defineStore } from 'pinia'
+import { ref } from 'vue'
+import type { ImageRef, QueryResult, WorstQuery } from '../../../src-preload/contract'
+import { errorMessage, getApi } from '../api'
+
+/** What was asked: an image of the test split, or an external image (with a preview URL). */
+export type QuerySource =
+  | { kind: 'image'; image: ImageRef }
+  | { kind: 'external'; label: string; previewUrl: string | null }
+
+const PAGE = 120
+
+/** The retrieval browser: chosen run, query list, the current query's neighbours. */
+export const useRetrievalStore = defineStore('retrieval', () => {
+  const runId = ref<number | null>(null)
+  const k = ref(16)
+  const search = ref('')
+  const testImages = ref<ImageRef[]>([])
+  const testTotal = ref(0)
+  const testLoading = ref(false)
+  const testError = ref<string | null>(null)
+  const source = ref<QuerySource | null>(null)
+  const result = ref<QueryResult | null>(null)
+  const querying = ref(false)
+  const queryError = ref<string | null>(null)
+  const worst = ref<WorstQuery[]>([])
+  const worstError = ref<string | null>(null)
+  let searchSeq = 0
+  let querySeq = 0
+
+  /** Chooses the run; clears the query when it changes. */
+  async function setRun(id: number | null): Promise<void> {
+    if (runId.value === id) return
+    runId.value = id
+    result.value = null
+    source.value = null
+    queryError.value = null
+    worst.value = []
+    testImages.value = []
+    testTotal.value = 0
+    if (id === null) return
+    await Promise.all([loadTestImages(), loadWorst()])
+  }
+
+  /** (Re)loads the first page of query candidates for the search text. */
+  async function loadTestImages(): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    const seq = ++searchSeq
+    testLoading.value = true
+    try {
+      const page = await getApi().retrieval.testImages({
+        runId: id,
+        search: search.value.trim() || undefined,
+        offset: 0,
+        limit: PAGE
+      })
+      if (seq !== searchSeq) return
+      testImages.value = page.images
+      testTotal.value = page.total
+      testError.value = null
+    } catch (err) {
+      if (seq === searchSeq) testError.value = errorMessage(err)
+    } finally {
+      if (seq === searchSeq) testLoading.value = false
+    }
+  }
+
+  /** Appends the next page of query candidates. */
+  async function loadMoreTestImages(): Promise<void> {
+    const id = runId.value
+    if (id === null || testLoading.value || testImages.value.length >= testTotal.value) return
+    const seq = searchSeq
+    testLoading.value = true
+    try {
+      const page = await getApi().retrieval.testImages({
+        runId: id,
+        search: search.value.trim() || undefined,
+        offset: testImages.value.length,
+        limit: PAGE
+      })
+      if (seq === searchSeq) testImages.value = [...testImages.value, ...page.images]
+    } catch (err) {
+      testError.value = errorMessage(err)
+    } finally {
+      testLoading.value = false
+    }
+  }
+
+  /** The queries with the lowest average precision. */
+  async function loadWorst(): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    try {
+      const w = await getApi().retrieval.worst({ runId: id, limit: 20 })
+      if (runId.value === id) {
+        worst.value = w
+        worstError.value = null
+      }
+    } catch (err) {
+      worstError.value = errorMessage(err)
+    }
+  }
+
+  async function run(src: QuerySource, fn: () => Promise<QueryResult>): Promise<void> {
+    const seq = ++querySeq
+    source.value = src
+    querying.value = true
+    queryError.value = null
+    try {
+      const r = await fn()
+      if (seq === querySeq) result.value = r
+    } catch (err) {
+      if (seq === querySeq) {
+        result.value = null
+        queryError.value = errorMessage(err)
+      }
+    } finally {
+      if (seq === querySeq) querying.value = false
+    }
+  }
+
+  /** Queries with an image of the test split. */
+  async function queryImage(image: ImageRef): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    await run({ kind: 'image', image }, () =>
+      getApi().retrieval.query({ runId: id, imageId: image.id, k: k.value })
+    )
+  }
+
+  /** Queries with an image id only (deep links, map clicks); the ref comes with the answer. */
+  async function queryImageId(imageId: number): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    const seq = querySeq + 1
+    await run(
+      {
+        kind: 'external',
+        label: `image ${imageId}`,
+        previewUrl: getApi().mediaUrl('thumb', imageId)
+      },
+      () => getApi().retrieval.query({ runId: id, imageId, k: k.value })
+    )
+    if (seq === querySeq && result.value?.query)
+      source.value = { kind: 'image', image: result.value.query }
+  }
+
+  /** Queries with image bytes (a dropped or chosen file). */
+  async function queryBytes(dataBase64: string, label: string, previewUrl: string): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    await run({ kind: 'external', label, previewUrl }, () =>
+      getApi().retrieval.queryExternal({ runId: id, dataBase64, k: k.value })
+    )
+  }
+
+  /** Queries with an image file on the backend's disk (Electron picker). */
+  async function queryPath(path: string): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    await run({ kind: 'external', label: path, previewUrl: null }, () =>
+      getApi().retrieval.queryExternal({ runId: id, path, k: k.value })
+    )
+  }
+
+  return {
+    runId,
+    k,
+    search,
+    testImages,
+    testTotal,
+    testLoading,
+    testError,
+    source,
+    result,
+    querying,
+    queryError,
+    worst,
+    worstError,
+    setRun,
+    loadTestImages,
+    loadMoreTestImages,
+    loadWorst,
+    queryImage,
+    queryImageId,
+    queryBytes,
+    queryPath
+  }
+})

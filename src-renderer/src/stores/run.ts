@@ -1,0 +1,121 @@
+import { defineStore } from 'pinia'
+import { ref, shallowRef } from 'vue'
+import type { AppEvent, RunDetail, RunProgress } from '../../../src-preload/contract'
+import { errorMessage, getApi } from '../api'
+import { applyRunEvent, isRunEvent } from './runMerge'
+
+/** The run shown in the run view, kept live from events. */
+export const useRunStore = defineStore('run', () => {
+  /**
+   * Shallow: steps can be tens of thousands of points. Each change swaps in a shallow copy (the
+   * arrays are shared) so that computed chart options see a new value and recompute.
+   */
+  const detail = shallowRef<RunDetail | null>(null)
+  const progress = ref<RunProgress | null>(null)
+  const error = ref<string | null>(null)
+  const loading = ref(false)
+  /** Error of the last pause/resume/stop/export action. */
+  const actionError = ref<string | null>(null)
+  let wanted: number | null = null
+  let buffer: AppEvent[] | null = null
+
+  /** Loads a run; live events that arrive meanwhile are replayed after the load. */
+  async function open(id: number): Promise<void> {
+    wanted = id
+    if (detail.value?.id !== id) {
+      detail.value = null
+      progress.value = null
+    }
+    buffer = []
+    loading.value = true
+    try {
+      const d = await getApi().runs.get({ id })
+      if (wanted !== id) return
+      for (const e of buffer) applyRunEvent(d, e)
+      detail.value = d
+      error.value = null
+    } catch (err) {
+      if (wanted === id) error.value = errorMessage(err)
+    } finally {
+      if (wanted === id) {
+        buffer = null
+        loading.value = false
+      }
+    }
+  }
+
+  /** Stops following a run (the view was left). */
+  function close(): void {
+    wanted = null
+    buffer = null
+  }
+
+  async function act(fn: () => Promise<unknown>): Promise<void> {
+    try {
+      actionError.value = null
+      await fn()
+    } catch (err) {
+      actionError.value = errorMessage(err)
+    }
+  }
+
+  /** Pauses the running job. */
+  const pause = (): Promise<void> => act(() => getApi().runs.pause({ id: wanted! }))
+  /** Resumes a paused job. */
+  const resume = (): Promise<void> => act(() => getApi().runs.resume({ id: wanted! }))
+  /** Stops the job; it keeps the best checkpoint so far. */
+  const stop = (): Promise<void> => act(() => getApi().runs.stop({ id: wanted! }))
+
+  /** Exports the run (config, metrics, model) to a folder; returns the written path. */
+  async function exportTo(outDir: string): Promise<string | null> {
+    try {
+      actionError.value = null
+      const { path } = await getApi().runs.exportRun({ id: wanted!, outDir })
+      return path
+    } catch (err) {
+      actionError.value = errorMessage(err)
+      return null
+    }
+  }
+
+  getApi().onEvent((e) => {
+    if (wanted === null) return
+    if (e.type === 'run.progress') {
+      if (e.progress.runId === wanted) progress.value = e.progress
+      return
+    }
+    if (e.type === 'runs.changed' && detail.value && !buffer) {
+      // A reconnect or an outside change: refetch quietly to fill any gap.
+      void open(wanted)
+      return
+    }
+    if (!isRunEvent(e, wanted)) return
+    if (buffer) {
+      buffer.push(e)
+      return
+    }
+    const d = detail.value
+    if (d && applyRunEvent(d, e)) {
+      detail.value = { ...d }
+      if (e.type === 'run.status' && e.status !== 'running' && e.status !== 'queued') {
+        progress.value = null
+        // Final metrics (test, baseline) are only in the stored run.
+        void open(d.id)
+      }
+    }
+  })
+
+  return {
+    detail,
+    progress,
+    error,
+    loading,
+    actionError,
+    open,
+    close,
+    pause,
+    resume,
+    stop,
+    exportTo
+  }
+})
