@@ -1,0 +1,9 @@
+/** Optimisers and learning-rate schedules. */
+export {
+  GroupedAdam,
+  stepLr,
+  type AdamGroup,
+  type AdamState,
+  type GroupedAdamOptions
+} from './groupedAdam'
+export { registerAdamKernel, hasFusedAdam } from './adamKernel'
