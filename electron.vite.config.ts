@@ -11,7 +11,11 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(__dirname, 'src-main/index.ts'),
-          trainer: resolve(__dirname, 'src-main/trainer/entry.ts')
+          trainer: resolve(__dirname, 'src-main/trainer/entry.ts'),
+          // Worker thread of the retrieval embedding map (found beside the bundle at run time).
+          projectionWorker: resolve(__dirname, 'src-main/retrieval/projectionWorker.ts'),
+          // Worker thread of the image-embedding pool (src-main/ml/data/embedPool.ts finds it by name).
+          embedWorker: resolve(__dirname, 'src-main/ml/data/embedWorker.ts')
         }
       }
     }

@@ -1,6 +1,11 @@
 import type { Command } from 'commander'
+import { registerDatasetCommands } from './datasets'
+import { registerServe } from './serve'
+import { registerTrain } from './train'
 
 /** Every command module; each adds its commands to the program. */
 export function registerCommands(program: Command): void {
-  void program
+  registerServe(program)
+  registerDatasetCommands(program)
+  registerTrain(program)
 }

@@ -1,4 +1,3 @@
-import { z } from 'zod'
 import { NoInput } from './common'
 
 export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
