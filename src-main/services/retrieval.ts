@@ -1,0 +1,274 @@
+/**
+ * The retrieval browser's and comparison's backend: nearest-neighbour queries over a run's test
+ * gallery (a gallery image or an external image embedded with the run's model), the worst
+ * queries, per-class Recall@1, run comparison, queries that flip between two runs, and the 2-D
+ * embedding map. The heavy parts live in src-main/retrieval; this file wires them to the contract.
+ */
+import type { z } from 'zod'
+import type {
+  ClassRecall,
+  Comparison,
+  FlippedQueries,
+  MapPoint,
+  Neighbour,
+  QueryResult,
+  RetrievalService,
+  WorstQuery
+} from '../../src-preload/contract/retrieval'
+import { retrievalSchemas } from '../../src-preload/contract/retrieval'
+import type { ImageRef } from '../../src-preload/contract/common'
+import { compareRuns } from '../retrieval/compare'
+import { loadQueryImage } from '../retrieval/decode'
+import { embeddingMap } from '../retrieval/embeddingMap'
+import { invalid, unavailable } from '../retrieval/errors'
+import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
+import { runDirOf } from '../retrieval/galleryIo'
+import { ModelCache, type RunModel } from '../retrieval/models'
+import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
+import type { AppContext } from './context'
+
+/** Options of createRetrievalService (tests inject a model loader). */
+export interface RetrievalOptions {
+  /** Loads a run's selected model for external queries; defaults to runs/inference. */
+  loadRunModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
+  /** Most run models kept loaded for external queries. */
+  maxModels?: number
+}
+
+/** The retrieval service plus a dispose for shutdown (frees cached galleries and models). */
+export type RetrievalServiceImpl = RetrievalService & {
+  dispose(): void
+  /** Run ids whose gallery embeddings are in memory, least recently used first. */
+  loadedGalleries(): number[]
+}
+
+/** Parses a payload with its contract schema (defaults applied), failing with a clear message. */
+function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string): z.output<S> {
+  const r = schema.safeParse(payload)
+  if (r.success) return r.data
+  const text = r.error.issues
+    .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
+    .join('; ')
+  throw invalid(`retrieval.${method}: invalid payload: ${text}`)
+}
+
+async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
+  const mod = await import('../runs/inference')
+  return mod.loadRunModel(ctx, runId)
+}
+
+/** Builds the retrieval service over the app context. */
+export function createRetrievalService(
+  ctx: AppContext,
+  opts: RetrievalOptions = {}
+): RetrievalServiceImpl {
+  const repo = new RetrievalRepo(ctx.db)
+  const store = new GalleryStore(ctx, repo)
+  const load = opts.loadRunModel ?? defaultLoadRunModel
+  // Keyed by run and finish time: a run trained or evaluated again gets its new model.
+  const models = new ModelCache(async (key) => {
+    const runId = Number(key.split('|')[0])
+    try {
+      return await load(ctx, runId)
+    } catch (err) {
+      const why = err instanceof Error ? err.message : String(err)
+      throw unavailable(`the model of run ${runId} cannot be loaded for an image query: ${why}`)
+    }
+  }, opts.maxModels ?? 2)
+
+  const refAt = (meta: GalleryMeta, row: number): ImageRef => meta.refs[row]
+
+  /** Query records indexed by image id. */
+  const byImage = (records: QueryRecord[]): Map<number, QueryRecord> =>
+    new Map(records.map((r) => [r.imageId, r]))
+
+  return {
+    /**
+     * Top-K neighbours of a gallery image (itself excluded) by cosine similarity, and the images
+     * of its class outside the top K (closest first). `ap` is the query's AP@R, the per-query
+     * term of MAP@R (R = number of other gallery images of its class), computed from the gallery
+     * with the evaluation's own engine so that it matches the run's MAP@R; null when R = 0.
+     */
+    async query(p) {
+      const { runId, imageId, k } = parse(retrievalSchemas.query, p, 'query')
+      const run = repo.run(runId)
+      const { meta, index } = store.gallery(run)
+      const row = store.rowOf(meta, imageId)
+      const det = index.detail(row, k)
+      return {
+        query: refAt(meta, row),
+        neighbours: det.neighbours.map((h, i) => ({
+          rank: i + 1,
+          image: refAt(meta, h.index),
+          similarity: h.similarity,
+          correct: h.correct
+        })),
+        missed: det.missed.map((m) => refAt(meta, m.index)),
+        ap: det.apAtR
+      } satisfies QueryResult
+    },
+
+    /**
+     * Top-K gallery images for an external image (a file path or base64 bytes) embedded with the
+     * run's selected model. No class is known, so `correct` is false, `missed` empty, `ap` null.
+     */
+    async queryExternal(p) {
+      const input = parse(retrievalSchemas.queryExternal, p, 'queryExternal')
+      const run = repo.run(input.runId)
+      const g = store.gallery(run)
+      const image = await loadQueryImage({ path: input.path, dataBase64: input.dataBase64 })
+      const key = `${run.id}|${run.finishedAt ?? ''}`
+      const vec = await models.use(key, async (m) => {
+        const out = await m.embed([image.bytes])
+        if (out.length !== m.dim) {
+          throw new Error(
+            `the model of run ${run.id} returned ${out.length} values for one image, expected ${m.dim}`
+          )
+        }
+        return out
+      })
+      if (vec.length !== g.index.d) {
+        throw unavailable(
+          `the model of run ${run.id} gives ${vec.length}-d embeddings but its gallery has ${g.index.d}-d rows; evaluate the run again`
+        )
+      }
+      if (!vec.every(Number.isFinite))
+        throw new Error(`the model of run ${run.id} produced a non-finite embedding`)
+      const hits = g.index.search(vec, input.k)
+      return {
+        query: null,
+        neighbours: hits.map((h, i): Neighbour => ({
+          rank: i + 1,
+          image: refAt(g.meta, h.index),
+          similarity: h.similarity,
+          correct: false
+        })),
+        missed: [],
+        ap: null
+      } satisfies QueryResult
+    },
+
+    /**
+     * The queries with the lowest AP (ties by image id), with their Recall@1 outcome. AP is the
+     * run's stored per-query value (run_queries.ap, as the trainer recorded it), or AP@R when a
+     * run has no stored rows and they are computed here.
+     */
+    async worst(p) {
+      const { runId, limit } = parse(retrievalSchemas.worst, p, 'worst')
+      const run = repo.run(runId)
+      const meta = store.meta(run)
+      const records = (await store.queryRecords(run)).filter((r) => meta.rowOf.has(r.imageId))
+      records.sort((a, b) => a.ap - b.ap || a.imageId - b.imageId)
+      return records.slice(0, limit).map((r): WorstQuery => ({
+        image: refAt(meta, meta.rowOf.get(r.imageId) as number),
+        ap: r.ap,
+        recallAt1: r.correctAt1
+      }))
+    },
+
+    /** A page of the run's test-gallery images, filtered by class name or file path (case-insensitive). */
+    async testImages(p) {
+      const { runId, search, offset, limit } = parse(retrievalSchemas.testImages, p, 'testImages')
+      const run = repo.run(runId)
+      store.requireGallery(run)
+      return repo.testImages(runId, search, offset, limit)
+    },
+
+    /** Recall@1 per test class over the run's queries, worst class first (ties by name). */
+    async perClass(p) {
+      const { runId } = parse(retrievalSchemas.perClass, p, 'perClass')
+      const run = repo.run(runId)
+      const meta = store.meta(run)
+      const acc = new Map<number, { name: string; hits: number; count: number }>()
+      for (const r of await store.queryRecords(run)) {
+        const row = meta.rowOf.get(r.imageId)
+        if (row === undefined) continue
+        const ref = meta.refs[row]
+        const a = acc.get(ref.classId) ?? { name: ref.className, hits: 0, count: 0 }
+        a.count++
+        if (r.correctAt1) a.hits++
+        acc.set(ref.classId, a)
+      }
+      const out: ClassRecall[] = [...acc].map(([classId, a]) => ({
+        classId,
+        className: a.name,
+        recallAt1: a.hits / a.count,
+        count: a.count
+      }))
+      return out.sort(
+        (a, b) =>
+          a.recallAt1 - b.recallAt1 ||
+          a.className.localeCompare(b.className) ||
+          a.classId - b.classId
+      )
+    },
+
+    /** Config differences (flattened TrainConfig keys) and best metrics of 2–8 runs, in order. */
+    async compare(p) {
+      const { runIds } = parse(retrievalSchemas.compare, p, 'compare')
+      return compareRuns(runIds.map((id) => repo.run(id))) satisfies Comparison
+    },
+
+    /**
+     * Queries right at R@1 in run A and wrong in run B, and the reverse. Both runs must have been
+     * evaluated on the same test split (same dataset, same gallery images).
+     */
+    async flipped(p) {
+      const { runA, runB } = parse(retrievalSchemas.flipped, p, 'flipped')
+      const a = repo.run(runA)
+      const b = repo.run(runB)
+      const metaA = store.meta(a)
+      const metaB = store.meta(b)
+      checkSameSplit(a, b, metaA, metaB)
+      const recB = byImage(await store.queryRecords(b))
+      const onlyA: ImageRef[] = []
+      const onlyB: ImageRef[] = []
+      const recA = [...(await store.queryRecords(a))].sort((x, y) => x.imageId - y.imageId)
+      for (const ra of recA) {
+        const rb = recB.get(ra.imageId)
+        const row = metaA.rowOf.get(ra.imageId)
+        if (!rb || row === undefined || ra.correctAt1 === rb.correctAt1) continue
+        ;(ra.correctAt1 ? onlyA : onlyB).push(refAt(metaA, row))
+      }
+      return { onlyA, onlyB } satisfies FlippedQueries
+    },
+
+    /**
+     * A 2-D map of the run's gallery embeddings: PCA (exact, deterministic) or UMAP (seeded),
+     * computed in a worker thread and cached in the run folder.
+     */
+    async embeddingMap(p): Promise<MapPoint[]> {
+      const { runId, method } = parse(retrievalSchemas.embeddingMap, p, 'embeddingMap')
+      const run = repo.run(runId)
+      const g = store.gallery(run)
+      return embeddingMap(g, runDirOf(ctx, run.id), method)
+    },
+
+    loadedGalleries: () => store.loadedRuns(),
+
+    dispose() {
+      store.clear()
+      models.clear()
+    }
+  }
+}
+
+/** Throws a clear error unless two runs share a dataset and the same set of gallery images. */
+function checkSameSplit(a: RunInfo, b: RunInfo, metaA: GalleryMeta, metaB: GalleryMeta): void {
+  const why = `runs ${a.id} and ${b.id} cannot be compared query by query`
+  if (a.datasetId === null || b.datasetId === null || a.datasetId !== b.datasetId) {
+    throw invalid(
+      `${why}: run ${a.id} was evaluated on "${a.datasetName}" and run ${b.id} on "${b.datasetName}"`
+    )
+  }
+  let onlyInA = 0
+  for (const id of metaA.imageIds) if (!metaB.rowOf.has(id)) onlyInA++
+  let onlyInB = 0
+  for (const id of metaB.imageIds) if (!metaA.rowOf.has(id)) onlyInB++
+  if (onlyInA > 0 || onlyInB > 0) {
+    throw invalid(
+      `${why}: their test splits differ (${onlyInA} test images only in run ${a.id}, ${onlyInB} only in run ${b.id}); ` +
+        'were they trained with different split settings?'
+    )
+  }
+}
