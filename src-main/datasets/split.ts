@@ -5,6 +5,7 @@
  */
 import type { SplitSpec } from '../../src-preload/contract'
 import type { SplitSide } from './types'
+import { mulberry32 } from '../ml/util/rng'
 
 /** What computeSplit needs to know about a class. */
 export interface SplitClass {
@@ -21,18 +22,6 @@ export class SplitError extends Error {
   constructor(message: string) {
     super(message)
     this.name = 'SplitError'
-  }
-}
-
-/** mulberry32: a small seeded PRNG, so that a ratio split is the same on every machine. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
 }
 
@@ -73,7 +62,8 @@ export function computeSplit(
     case 'class-ratio': {
       if (sorted.length < 2) throw new SplitError('a ratio split needs at least 2 classes')
       const ids = sorted.map((c) => c.id)
-      const rand = seededRandom(spec.seed ?? 1)
+      // Seeded, so that a ratio split is the same on every machine.
+      const rand = mulberry32(spec.seed ?? 1)
       for (let i = ids.length - 1; i > 0; i--) {
         const j = Math.floor(rand() * (i + 1))
         ;[ids[i], ids[j]] = [ids[j], ids[i]]

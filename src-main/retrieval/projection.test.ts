@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { jacobiEigen, mulberry32, pca2, umap2 } from './projection'
+import { mulberry32 } from '../ml/util/rng'
+import { jacobiEigen, pca2, umap2 } from './projection'
 
 /** Rows = 10·a·u + 3·b·w + 0.1·noise, plus an offset: u is the dominant direction, w the second. */
 function synthetic(n: number, d: number, seed = 7) {

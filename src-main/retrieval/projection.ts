@@ -6,6 +6,7 @@
 import { UMAP } from 'umap-js'
 import { l2NormalizeRows } from '../ml/eval/engine'
 import { knn } from '../ml/eval/knn'
+import { mulberry32 } from '../ml/util/rng'
 
 /** Projection methods the embedding map offers. */
 export type ProjectionMethod = 'pca' | 'umap'
@@ -27,18 +28,6 @@ export interface PcaResult {
   axes: [Float64Array, Float64Array]
   /** Variance along each axis (eigenvalues of the covariance, divided by n). */
   variances: [number, number]
-}
-
-/** A small deterministic PRNG (mulberry32), so projections do not depend on Math.random. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 /**

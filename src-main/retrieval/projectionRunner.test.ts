@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { mulberry32, pca2 } from './projection'
+import { mulberry32 } from '../ml/util/rng'
+import { pca2 } from './projection'
 import * as runner from './projectionRunner'
 
 describe('runProjection', () => {

@@ -36,7 +36,7 @@ export {
   type MissedPositive,
   type RetrievalIndexOptions
 } from './metrics'
-export { kmeans, mulberry32, type KMeansOptions, type KMeansResult } from './kmeans'
+export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans'
 export { normalizedMutualInfo, type NmiAverage } from './nmi'
 export {
   writeGallery,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { kmeans, mulberry32 } from './kmeans'
+import { mulberry32 } from '../util/rng'
+import { kmeans } from './kmeans'
 import { normalizedMutualInfo } from './nmi'
 
 function blobs(n: number, d: number, k: number, spread: number, seed: number) {

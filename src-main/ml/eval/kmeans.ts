@@ -15,6 +15,7 @@ import {
   type EngineChoice,
   type SimEngine
 } from './engine'
+import { mulberry32 } from '../util/rng'
 
 /** Options of `kmeans`. */
 export interface KMeansOptions {
@@ -52,18 +53,6 @@ export interface KMeansResult {
   maxIter: number
   /** Human-readable notes about budget cuts (empty when none). */
   notes: string[]
-}
-
-/** mulberry32: small, fast, seedable PRNG returning [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
 }
 
 function rowNorms(x: Float32Array, n: number, d: number): Float64Array {

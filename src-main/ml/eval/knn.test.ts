@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { getEngine, l2NormalizeRows, nativeSimEngine } from './engine'
-import { mulberry32 } from './kmeans'
+import { mulberry32 } from '../util/rng'
 import { knn, TopK } from './knn'
 
 function data(n: number, d: number, seed: number, levels: number): Float32Array {

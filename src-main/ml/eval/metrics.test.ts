@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { l2NormalizeRows } from './engine'
-import { mulberry32 } from './kmeans'
+import { mulberry32 } from '../util/rng'
 import { evaluate, queryDetail, RetrievalIndex, toMetrics, worstQueries } from './metrics'
 import { naiveMetrics, normalize64, rankedGallery } from './naive.testutil'
 

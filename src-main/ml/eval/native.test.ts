@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { getEngine, l2NormalizeRows, nativeSimEngine, resetEngines } from './engine'
-import { mulberry32 } from './kmeans'
+import { mulberry32 } from '../util/rng'
 import { evaluate, RetrievalIndex } from './metrics'
 import { loadNativeKernel, resetNativeKernel } from './native'
 import { countCols, countRow, positionsByLabel, sortPositives } from './rank'

@@ -1,6 +1,7 @@
 /** Helpers shared by the loss, HIST and optimiser tests (not used at run time). */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
+import { mulberry32 } from '../util/rng'
 
 /** Largest violation of |a − e| ≤ max(atol, rtol·|e|), with where it happened; null when all pass. */
 export function closeness(
@@ -37,16 +38,7 @@ export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
 }
 
 /** Seeded uniform PRNG (mulberry32) for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+export const rng = mulberry32
 
 /** Standard normal samples from a seeded PRNG (Box–Muller). */
 export function randn(n: number, seed: number): number[] {

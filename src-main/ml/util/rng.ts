@@ -15,18 +15,23 @@ export interface Rng {
   shuffle<T>(a: T[]): T[]
 }
 
-/** Creates a mulberry32 generator; equal seeds give equal streams. */
-export function createRng(seed: number): Rng {
-  // Mix the seed once so that small consecutive seeds start far apart.
-  let state = (Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0x2545f491) >>> 0
-  let spare: number | null = null
-  const next = (): number => {
+/** The bare mulberry32 generator: uniform floats in [0, 1) from a 32-bit seed, as is. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0
+  return () => {
     state = (state + 0x6d2b79f5) >>> 0
     let t = state
     t = Math.imul(t ^ (t >>> 15), t | 1)
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296
   }
+}
+
+/** Creates a mulberry32 generator; equal seeds give equal streams. */
+export function createRng(seed: number): Rng {
+  // Mix the seed once so that small consecutive seeds start far apart.
+  const next = mulberry32((Math.imul((seed | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ 0x2545f491) >>> 0)
+  let spare: number | null = null
   const int = (n: number): number => {
     if (!(n > 0)) throw new Error(`rng.int needs n > 0, got ${n}`)
     return Math.floor(next() * n)
