@@ -50,8 +50,10 @@ export class EmbeddingHead {
     const w = tf.tensor2d(normalArray(createRng(seed), inChannels * dim, std), [inChannels, dim])
     this.keys = [`${name}/weight`, `${name}/bias`]
     this.weight = tf.variable(w, true, uniqueVariableName(this.keys[0]))
-    this.bias = tf.variable(tf.zeros([dim]), true, uniqueVariableName(this.keys[1]))
+    const b = tf.zeros([dim])
+    this.bias = tf.variable(b, true, uniqueVariableName(this.keys[1]))
     w.dispose()
+    b.dispose()
     this.variables = [this.weight, this.bias]
   }
 
