@@ -1,0 +1,359 @@
+/**
+ * Training commands of the `hist` CLI, over the same runs service as the app:
+ *   hist train --dataset <id|path|demo> [--preset ...] [--loss ...] [--epochs N] [--frozen|--fine-tune] ...
+ *   hist eval --run <id> [--json]
+ *   hist runs [--json]
+ *   hist export --run <id> --out <dir>
+ *   hist import-run <dir>
+ * Progress goes to stderr (a cli-progress bar, unless --json); results go to stdout.
+ */
+import { existsSync } from 'node:fs'
+import { resolve } from 'node:path'
+import cliProgress from 'cli-progress'
+import type { Command } from 'commander'
+import type { Metrics } from '../../src-preload/contract/common'
+import type { RunProgress } from '../../src-preload/contract/events'
+import { LossName, type RunSummary, type TrainConfigInput } from '../../src-preload/contract/runs'
+import { ensureDemo } from '../datasets/demo'
+import { importDataset } from '../datasets/importer'
+import { applyPreset, isPresetName, PRESETS, type PresetName } from '../ml/train/presets'
+import { evaluateRun } from '../runs/evaluateRun'
+import { importRunBundle } from '../runs/export'
+import { closeContext, type AppContext } from '../services/context'
+import { createRunsService } from '../services/runs'
+import { openCliContext, printResult, UsageError } from './common'
+
+/** Options of `hist train`. */
+interface TrainOptions {
+  dataset: string
+  preset?: string
+  loss?: string
+  epochs?: string
+  frozen?: boolean
+  fineTune?: boolean
+  backbone?: string
+  seed?: string
+  batchSize?: string
+  lr?: string
+  name?: string
+  modelSelection?: string
+  json?: boolean
+}
+
+function intOption(name: string, v: string | undefined, min = 1): number | undefined {
+  if (v === undefined) return undefined
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < min)
+    throw new UsageError(`--${name} must be an integer ≥ ${min}, got "${v}"`)
+  return n
+}
+
+/** Resolves --dataset: 'demo', a dataset id, or a folder/list file to import first. */
+async function resolveDataset(
+  ctx: AppContext,
+  text: string,
+  log: (s: string) => void
+): Promise<number> {
+  if (text === 'demo') {
+    log('Preparing the built-in Fashion-MNIST demo dataset…')
+    return (await ensureDemo(ctx)).id
+  }
+  if (/^\d+$/.test(text)) return Number(text)
+  const path = resolve(text)
+  if (!existsSync(path))
+    throw new UsageError(
+      `--dataset: "${text}" is neither a dataset id, "demo", nor an existing path`
+    )
+  log(`Importing ${path}…`)
+  const res = await importDataset(ctx, { path, format: 'auto' })
+  log(
+    `Dataset #${res.dataset.id} ${res.dataset.name}: ${res.dataset.classCount} classes, ${res.dataset.imageCount} images.`
+  )
+  return res.dataset.id
+}
+
+/** Formats Recall@K and friends on one line. */
+export function formatMetrics(m: Metrics | null): string {
+  if (!m) return '—'
+  const r = Object.entries(m.recall)
+    .sort((a, b) => Number(a[0]) - Number(b[0]))
+    .map(([k, v]) => `R@${k} ${(v * 100).toFixed(1)}`)
+  const rest = [`R-prec ${(m.rPrecision * 100).toFixed(1)}`, `MAP@R ${(m.mapAtR * 100).toFixed(1)}`]
+  if (m.nmi !== undefined) rest.push(`NMI ${(m.nmi * 100).toFixed(1)}`)
+  return [...r, ...rest].join('  ')
+}
+
+function describeRun(r: RunSummary): string {
+  const lines = [
+    `Run #${r.id} ${r.name}: ${r.status}${r.message ? ` (${r.message})` : ''}`,
+    `  before training: ${formatMetrics(r.baselineMetrics)}`,
+    `  after training:  ${formatMetrics(r.testMetrics)}`
+  ]
+  if (r.bestEpoch !== null)
+    lines.push(
+      `  selected epoch ${r.bestEpoch} (${r.config.modelSelection === 'test' ? 'on TEST' : 'on validation'}): ${formatMetrics(r.bestMetrics)}`
+    )
+  const b = r.baselineMetrics?.recall['1']
+  const t = r.testMetrics?.recall['1']
+  if (b !== undefined && t !== undefined)
+    lines.push(
+      `  R@1 ${(b * 100).toFixed(1)} → ${(t * 100).toFixed(1)} (${t >= b ? '+' : ''}${((t - b) * 100).toFixed(1)} points)`
+    )
+  return lines.join('\n')
+}
+
+const PHASE_LABEL: Record<RunProgress['phase'], string> = {
+  features: 'features',
+  baseline: 'baseline',
+  train: 'training',
+  eval: 'evaluating',
+  test: 'testing'
+}
+
+async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
+  if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
+  if (o.preset && !isPresetName(o.preset))
+    throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+  if (o.loss && !LossName.safeParse(o.loss).success)
+    throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
+  if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
+    throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
+  if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
+    throw new UsageError('--model-selection must be val or test')
+  const epochs = intOption('epochs', o.epochs)
+  const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
+  const batchSize = intOption('batch-size', o.batchSize, 4)
+  const lr = o.lr === undefined ? undefined : Number(o.lr)
+  if (lr !== undefined && !(lr > 0))
+    throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
+
+  const ctx = openCliContext(cmd)
+  const log = (s: string): void => void process.stderr.write(`${s}\n`)
+  const quiet = (s: string): void => (o.json ? undefined : log(s))
+  let service: ReturnType<typeof createRunsService> | null = null
+  let bar: cliProgress.SingleBar | null = null
+  try {
+    const datasetId = await resolveDataset(ctx, o.dataset, quiet)
+    const input: Partial<TrainConfigInput> = applyPreset(o.preset as PresetName | undefined, {
+      datasetId,
+      loss: o.loss as LossName | undefined,
+      epochs,
+      frozen: o.fineTune ? false : o.frozen ? true : undefined,
+      backbone: o.backbone
+        ? o.backbone === 'small-cnn'
+          ? { kind: 'small-cnn', inputSize: 32 }
+          : { kind: 'mobilenetv2' }
+        : undefined,
+      seed,
+      batchSize,
+      lr,
+      name: o.name,
+      modelSelection: o.modelSelection as 'val' | 'test' | undefined
+    })
+    service = createRunsService(ctx)
+    const run = await service.start(input as TrainConfigInput)
+    quiet(
+      `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
+    )
+    if (!o.json) {
+      bar = new cliProgress.SingleBar(
+        {
+          format:
+            '{phase} |{bar}| {percentage}% | epoch {epoch}/{epochs} batch {batch}/{batches} | {ips} img/s | ETA {etaText}',
+          stream: process.stderr,
+          hideCursor: true,
+          clearOnComplete: true,
+          etaBuffer: 1
+        },
+        cliProgress.Presets.shades_classic
+      )
+    }
+    let barStarted = false
+    const off = ctx.events.on((ev) => {
+      if (ev.type === 'run.progress' && ev.progress.runId === run.id && bar) {
+        const p = ev.progress
+        const total = Math.max(1, p.batches)
+        const payload = {
+          phase: PHASE_LABEL[p.phase].padEnd(10),
+          epoch: p.epoch,
+          epochs: p.epochs,
+          batch: p.batch,
+          batches: p.batches,
+          ips: p.imagesPerSec === null ? '—' : p.imagesPerSec.toFixed(0),
+          etaText: p.etaSec === null ? '—' : `${Math.round(p.etaSec)}s`
+        }
+        if (!barStarted) {
+          bar.start(total, p.batch, payload)
+          barStarted = true
+        }
+        bar.setTotal(total)
+        bar.update(p.batch, payload)
+      } else if (ev.type === 'run.log' && ev.runId === run.id && !o.json) {
+        if (barStarted) bar!.stop()
+        barStarted = false
+        log(`[${ev.entry.level}] ${ev.entry.message}`)
+      } else if (ev.type === 'run.epoch' && ev.runId === run.id && !o.json) {
+        if (barStarted) bar!.stop()
+        barStarted = false
+        const e = ev.record
+        log(
+          `epoch ${e.epoch}: ${formatMetrics(e.metrics)}  (${e.seconds.toFixed(1)} s, ${e.imagesPerSec.toFixed(0)} img/s)`
+        )
+      }
+    })
+    let interrupts = 0
+    const onSigint = (): void => {
+      interrupts++
+      if (interrupts === 1) {
+        log(
+          '\nStopping the run (Ctrl-C again to quit at once; the run then resumes at the next start)…'
+        )
+        void service!.stop({ id: run.id }).catch(() => undefined)
+      } else process.exit(130)
+    }
+    process.on('SIGINT', onSigint)
+    const status = await service.waitFor(run.id)
+    process.off('SIGINT', onSigint)
+    off()
+    if (barStarted) bar?.stop()
+    const final = service.repo.get(run.id)
+    printResult(o.json, final, () => describeRun(final))
+    process.exitCode = status === 'completed' ? 0 : status === 'cancelled' ? 130 : 1
+  } finally {
+    bar?.stop()
+    if (service) await service.shutdown()
+    closeContext(ctx)
+  }
+}
+
+async function evalCommand(cmd: Command, o: { run: string; json?: boolean }): Promise<void> {
+  const id = intOption('run', o.run)!
+  const ctx = openCliContext(cmd)
+  try {
+    const service = createRunsService(ctx, { noRecover: true })
+    const run = service.repo.get(id)
+    const metrics = await evaluateRun(ctx, id)
+    printResult(
+      o.json,
+      { runId: id, status: run.status, baselineMetrics: run.baselineMetrics, metrics },
+      () =>
+        [
+          `Run #${id} ${run.name} (${run.status})`,
+          `  before training: ${formatMetrics(run.baselineMetrics)}`,
+          `  evaluated now:   ${formatMetrics(metrics)}`
+        ].join('\n')
+    )
+  } finally {
+    closeContext(ctx)
+  }
+}
+
+async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
+  const ctx = openCliContext(cmd)
+  try {
+    const service = createRunsService(ctx, { noRecover: true })
+    const runs = await service.list()
+    printResult(o.json, runs, () => {
+      if (!runs.length) return 'No runs yet. Try: npm run demo'
+      const pct = (m: Metrics | null): string => (m ? (m.recall['1'] * 100).toFixed(1) : '—')
+      const rows = runs.map((r) =>
+        [
+          `#${r.id}`,
+          r.status.padEnd(9),
+          `${r.epochsDone}/${r.config.epochs}`.padEnd(7),
+          `R@1 ${pct(r.baselineMetrics)} → ${pct(r.testMetrics)}`.padEnd(20),
+          r.name
+        ].join('  ')
+      )
+      return ['id   status     epochs   R@1 before → after    name', ...rows].join('\n')
+    })
+  } finally {
+    closeContext(ctx)
+  }
+}
+
+async function exportCommand(
+  cmd: Command,
+  o: { run: string; out: string; json?: boolean }
+): Promise<void> {
+  const id = intOption('run', o.run)!
+  const ctx = openCliContext(cmd)
+  try {
+    const service = createRunsService(ctx, { noRecover: true })
+    const res = await service.exportRun({ id, outDir: resolve(o.out) })
+    printResult(o.json, res, () => `Exported run #${id} to ${res.path}`)
+  } finally {
+    closeContext(ctx)
+  }
+}
+
+async function importRunCommand(cmd: Command, dir: string, o: { json?: boolean }): Promise<void> {
+  const ctx = openCliContext(cmd)
+  try {
+    const res = importRunBundle(ctx, resolve(dir))
+    printResult(
+      o.json,
+      res,
+      () =>
+        `Imported run as #${res.id} ${res.name}${res.warnings.length ? `\n${res.warnings.map((w) => `  warning: ${w}`).join('\n')}` : ''}`
+    )
+  } finally {
+    closeContext(ctx)
+  }
+}
+
+/** Registers train, eval, runs, export and import-run on the program. */
+export function registerTrain(program: Command): void {
+  program
+    .command('train')
+    .description(
+      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
+    )
+    .requiredOption(
+      '--dataset <id|path|demo>',
+      'a dataset id, a folder or list file to import, or "demo"'
+    )
+    .option('--preset <name>', `hyperparameter preset: ${Object.keys(PRESETS).join(', ')}`)
+    .option('--loss <name>', `loss: ${LossName.options.join(', ')}`)
+    .option('--epochs <n>', 'number of epochs')
+    .option('--frozen', 'train the head on cached backbone features (fast)')
+    .option('--fine-tune', 'train the backbone too (slow on a CPU)')
+    .option('--backbone <name>', 'mobilenetv2 or small-cnn')
+    .option('--seed <n>', 'random seed (same seed, same backend: same run)')
+    .option('--batch-size <n>', 'images per batch')
+    .option('--lr <x>', 'learning rate of the backbone and the embedding head')
+    .option(
+      '--model-selection <val|test>',
+      'pick the best epoch on a validation split (default) or on test (official)'
+    )
+    .option('--name <text>', 'a name for the run')
+    .option('--json', 'print the final run as JSON and no progress bar')
+    .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
+  program
+    .command('eval')
+    .description("evaluate a run's model on its test split")
+    .requiredOption('--run <id>', 'run id')
+    .option('--json', 'print JSON')
+    .action((o: { run: string; json?: boolean }, cmd: Command) => evalCommand(cmd, o))
+  program
+    .command('runs')
+    .description('list training runs')
+    .option('--json', 'print JSON')
+    .action((o: { json?: boolean }, cmd: Command) => runsCommand(cmd, o))
+  program
+    .command('export')
+    .description(
+      'export a run bundle (config, weights, embeddings as .npy and CSV, metrics) into a folder'
+    )
+    .requiredOption('--run <id>', 'run id')
+    .requiredOption('--out <dir>', 'folder to write the bundle into')
+    .option('--json', 'print JSON')
+    .action((o: { run: string; out: string; json?: boolean }, cmd: Command) =>
+      exportCommand(cmd, o)
+    )
+  program
+    .command('import-run <dir>')
+    .description('import a run bundle written by `hist export`')
+    .option('--json', 'print JSON')
+    .action((dir: string, o: { json?: boolean }, cmd: Command) => importRunCommand(cmd, dir, o))
+}

@@ -1,0 +1,87 @@
+/**
+ * One optimisation step: tf.tidy + tf.variableGrads + GroupedAdam.applyGradients, with the loss
+ * and its parts read back and checked before the update, so that a NaN or Inf never reaches the
+ * weights and the run stops with the step and the part that went wrong.
+ */
+import * as tf from '@tensorflow/tfjs'
+import type { MetricLoss } from '../losses/types'
+import type { GroupedAdam } from '../optim'
+
+/** Thrown when a loss part or a gradient is NaN or infinite. */
+export class NonFiniteLossError extends Error {
+  constructor(
+    readonly step: number,
+    readonly part: string,
+    readonly value: number
+  ) {
+    super(
+      `training stopped: ${part} became ${value} at step ${step} (before the update; the last checkpoint is intact)`
+    )
+    this.name = 'NonFiniteLossError'
+  }
+}
+
+/** What a step needs from the model. */
+export interface StepModel {
+  /** Batch input (features or images) → embeddings [N, D]. */
+  embed(x: tf.Tensor, training: boolean): tf.Tensor2D
+  loss: MetricLoss
+  optimizer: GroupedAdam
+}
+
+/** The numbers of one step. */
+export interface StepResult {
+  loss: number
+  parts: Record<string, number>
+}
+
+/**
+ * Runs one training step on input `x` with int32 labels `y`, differentiating `vars` only.
+ * Every tensor it makes is disposed before it returns (x and y stay the caller's).
+ */
+export function trainStep(
+  model: StepModel,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  vars: tf.Variable[],
+  step: number
+): StepResult {
+  const kept: Record<string, tf.Scalar> = {}
+  // The gradients leave the tidy (returned tensors survive it); the update runs outside it,
+  // because the optimiser's new moment tensors must not belong to this scope.
+  let out: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null
+  try {
+    out = tf.tidy(() =>
+      tf.variableGrads(() => {
+        const emb = model.embed(x, true)
+        const res = model.loss.forward(emb, y)
+        // The parts would be freed with the tape's scope; keep them to read them afterwards.
+        for (const [k, t] of Object.entries(res.parts)) kept[k] = tf.keep(t)
+        return res.loss
+      }, vars)
+    )
+    const { value, grads } = out
+    const loss = value.dataSync()[0]
+    const parts: Record<string, number> = {}
+    for (const [k, t] of Object.entries(kept)) parts[k] = t.dataSync()[0]
+    for (const [k, v] of Object.entries(parts))
+      if (!Number.isFinite(v)) throw new NonFiniteLossError(step, `the loss part ${k}`, v)
+    if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'the total loss', loss)
+    // One read-back for all gradients: a NaN or Inf anywhere makes the sum non-finite.
+    const names = Object.keys(grads)
+    if (names.length) {
+      const total = tf.tidy(() => tf.addN(names.map((n) => tf.sum(grads[n]))).dataSync()[0])
+      if (!Number.isFinite(total)) {
+        const bad =
+          names.find((n) => !Number.isFinite(tf.tidy(() => tf.sum(grads[n]).dataSync()[0]))) ??
+          names[0]
+        throw new NonFiniteLossError(step, `the gradient of ${bad}`, total)
+      }
+    }
+    model.optimizer.applyGradients(grads)
+    return { loss, parts }
+  } finally {
+    if (out) tf.dispose([out.value, ...Object.values(out.grads)])
+    for (const t of Object.values(kept)) t.dispose()
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `hist eval`: evaluates a run's model on its test split. A finished run is evaluated from its
+ * saved gallery embeddings (exact and fast); an unfinished one with a checkpoint embeds the
+ * test images with the checkpoint's model first.
+ */
+import { existsSync } from 'node:fs'
+import type { Metrics } from '../../src-preload/contract/common'
+import { getDatasetItems } from '../datasets/queries'
+import { evaluate, readGallery, toMetrics } from '../ml/eval'
+import type { AppContext } from '../services/context'
+import { recallKs } from './jobs'
+import { galleryPath } from './paths'
+import { RunsRepository } from './repository'
+
+/** Test metrics of a run's selected (or latest) model. */
+export async function evaluateRun(ctx: AppContext, runId: number): Promise<Metrics> {
+  const repo = new RunsRepository(ctx.db)
+  const run = repo.get(runId)
+  const format =
+    (
+      ctx.db.prepare('SELECT format FROM datasets WHERE id = ?').get(run.datasetId) as
+        { format: string } | undefined
+    )?.format ?? ''
+  const file = galleryPath(ctx, runId)
+  if (existsSync(file)) {
+    const ids = repo.galleryImageIds(runId)
+    const g = readGallery(file, { n: ids.length })
+    const classOf = new Map(
+      (
+        ctx.db
+          .prepare(
+            'SELECT g.image_id AS id, i.class_id AS c FROM run_gallery g JOIN images i ON i.id = g.image_id WHERE g.run_id = ?'
+          )
+          .all(runId) as { id: number; c: number }[]
+      ).map((r) => [r.id, r.c])
+    )
+    if (classOf.size !== ids.length)
+      throw new Error(`run ${runId}: some gallery images are no longer in the dataset`)
+    const labels = Int32Array.from(ids, (id) => classOf.get(id)!)
+    return toMetrics(
+      await evaluate(g.data, g.n, g.d, labels, {
+        ks: recallKs(format, g.n),
+        nmi: true,
+        seed: run.config.seed,
+        normalized: true
+      })
+    )
+  }
+  if (!run.datasetId) throw new Error(`run ${runId} has no gallery and its dataset is gone`)
+  const items = getDatasetItems(ctx, run.datasetId, 'test', run.config.split)
+  const { loadRunModel } = await import('./inference')
+  const model = await loadRunModel(ctx, runId)
+  try {
+    const emb = await model.embed(items.map((i) => i.absPath))
+    const labels = Int32Array.from(items, (i) => i.classId)
+    return toMetrics(
+      await evaluate(emb, items.length, model.dim, labels, {
+        ks: recallKs(format, items.length),
+        nmi: true,
+        seed: run.config.seed,
+        normalized: true
+      })
+    )
+  } finally {
+    model.dispose()
+  }
+}
