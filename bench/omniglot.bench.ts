@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { importDataset } from '../src-main/datasets/importer'
-import { applyPreset } from '../src-main/ml/train/presets'
+import { applyTrainPreset } from '../src-preload/contract/presets'
 import { closeContext, createContext } from '../src-main/services/context'
 import { createRunsService } from '../src-main/services/runs'
 
@@ -52,7 +52,7 @@ async function main(): Promise<void> {
         )
     })
     const service = createRunsService(ctx)
-    const config = applyPreset('cub', {
+    const config = applyTrainPreset('cub', {
       datasetId: dataset.id,
       split: {
         kind: 'group',

@@ -18,7 +18,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import type { TrainConfigInput } from '../src-preload/contract/runs'
 import { ensureDemo } from '../src-main/datasets/demo'
-import { applyPreset, isPresetName } from '../src-main/ml/train/presets'
+import { applyTrainPreset, isPresetName } from '../src-preload/contract/presets'
 import { buildJob } from '../src-main/runs/jobs'
 import { closeContext, createContext } from '../src-main/services/context'
 import { createRunsService } from '../src-main/services/runs'
@@ -68,7 +68,7 @@ async function main(): Promise<void> {
           : { kind: 'mobilenetv2' }
     if (flag('fine-tune')) over.frozen = false
     if (flag('frozen')) over.frozen = true
-    const input = applyPreset(preset, over) as TrainConfigInput
+    const input = applyTrainPreset(preset, over) as TrainConfigInput
 
     const service = createRunsService(ctx)
     const runOnce = async (label: string): Promise<Record<string, unknown>> => {

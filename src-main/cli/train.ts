@@ -16,7 +16,12 @@ import type { RunProgress } from '../../src-preload/contract/events'
 import { LossName, type RunSummary, type TrainConfigInput } from '../../src-preload/contract/runs'
 import { ensureDemo } from '../datasets/demo'
 import { importDataset } from '../datasets/importer'
-import { applyPreset, isPresetName, PRESETS, type PresetName } from '../ml/train/presets'
+import {
+  applyTrainPreset,
+  isPresetName,
+  TRAIN_PRESETS,
+  type PresetName
+} from '../../src-preload/contract/presets'
 import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../services/context'
@@ -113,7 +118,7 @@ const PHASE_LABEL: Record<RunProgress['phase'], string> = {
 async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
   if (o.preset && !isPresetName(o.preset))
-    throw new UsageError(`--preset must be one of ${Object.keys(PRESETS).join(', ')}`)
+    throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
   if (o.loss && !LossName.safeParse(o.loss).success)
     throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
   if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
@@ -134,7 +139,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   let bar: cliProgress.SingleBar | null = null
   try {
     const datasetId = await resolveDataset(ctx, o.dataset, quiet)
-    const input: Partial<TrainConfigInput> = applyPreset(o.preset as PresetName | undefined, {
+    const input: Partial<TrainConfigInput> = applyTrainPreset(o.preset as PresetName | undefined, {
       datasetId,
       loss: o.loss as LossName | undefined,
       epochs,
@@ -313,7 +318,7 @@ export function registerTrain(program: Command): void {
       '--dataset <id|path|demo>',
       'a dataset id, a folder or list file to import, or "demo"'
     )
-    .option('--preset <name>', `hyperparameter preset: ${Object.keys(PRESETS).join(', ')}`)
+    .option('--preset <name>', `hyperparameter preset: ${Object.keys(TRAIN_PRESETS).join(', ')}`)
     .option('--loss <name>', `loss: ${LossName.options.join(', ')}`)
     .option('--epochs <n>', 'number of epochs')
     .option('--frozen', 'train the head on cached backbone features (fast)')

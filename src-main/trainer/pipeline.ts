@@ -510,14 +510,15 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
     })
     const testMetrics = toMetrics(r)
     writeGallery(join(job.runDir, GALLERY_FILE), emb, n, D)
-    // Queries whose class has no other member have no AP (NaN); they are left out.
+    // Per-query AP is AP@R (the MAP@R term), the same number the retrieval browser shows.
+    // Queries whose class has no other member have none (NaN); they are left out.
     const pq = r.perQuery!
     const queries: { imageId: number; ap: number; correctAt1: boolean }[] = []
     for (let t = 0; t < pq.index.length; t++) {
-      if (Number.isNaN(pq.ap[t])) continue
+      if (Number.isNaN(pq.apAtR[t])) continue
       queries.push({
         imageId: job.test[pq.index[t]].imageId,
-        ap: pq.ap[t],
+        ap: pq.apAtR[t],
         correctAt1: pq.correctAt1[t] === 1
       })
     }

@@ -47,7 +47,13 @@ export interface Comparison {
   runIds: number[]
   configRows: ConfigDiffRow[]
   /** Best metrics per run, keyed as in Metrics, in runIds order. */
-  best: { runId: number; epoch: number | null; recall: Record<string, number>; mapAtR: number | null; rPrecision: number | null }[]
+  best: {
+    runId: number
+    epoch: number | null
+    recall: Record<string, number>
+    mapAtR: number | null
+    rPrecision: number | null
+  }[]
 }
 
 export interface MapPoint {
@@ -88,7 +94,9 @@ export interface RetrievalService {
   query(p: z.input<(typeof retrievalSchemas)['query']>): Promise<QueryResult>
   queryExternal(p: z.input<(typeof retrievalSchemas)['queryExternal']>): Promise<QueryResult>
   worst(p: z.input<(typeof retrievalSchemas)['worst']>): Promise<WorstQuery[]>
-  testImages(p: z.input<(typeof retrievalSchemas)['testImages']>): Promise<{ total: number; images: ImageRef[] }>
+  testImages(
+    p: z.input<(typeof retrievalSchemas)['testImages']>
+  ): Promise<{ total: number; images: ImageRef[] }>
   perClass(p: { runId: number }): Promise<ClassRecall[]>
   compare(p: { runIds: number[] }): Promise<Comparison>
   flipped(p: { runA: number; runB: number }): Promise<FlippedQueries>

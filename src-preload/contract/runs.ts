@@ -2,7 +2,13 @@ import { z } from 'zod'
 import { Id, NoInput, type Metrics } from './common'
 import { SplitSpec } from './datasets'
 
-export const LossName = z.enum(['hist', 'proxy-anchor', 'normalized-softmax', 'multi-similarity', 'triplet'])
+export const LossName = z.enum([
+  'hist',
+  'proxy-anchor',
+  'normalized-softmax',
+  'multi-similarity',
+  'triplet'
+])
 export type LossName = z.infer<typeof LossName>
 
 /** Where the feature extractor comes from. */
@@ -10,7 +16,10 @@ export const BackboneSpec = z.discriminatedUnion('kind', [
   /** MobileNetV2 (ImageNet) shipped offline by the nsfwjs package, feature map at `out_relu`. */
   z.object({ kind: z.literal('mobilenetv2') }),
   /** A small CNN trained from scratch, for small images such as Fashion-MNIST. */
-  z.object({ kind: z.literal('small-cnn'), inputSize: z.number().int().min(16).max(128).default(32) }),
+  z.object({
+    kind: z.literal('small-cnn'),
+    inputSize: z.number().int().min(16).max(128).default(32)
+  }),
   /** A local TF.js model (model.json); LayersModels train, GraphModels stay frozen. */
   z.object({
     kind: z.literal('local'),

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { TrainConfig } from '../../../src-preload/contract/runs'
-import { applyPreset, PRESETS } from './presets'
+import { applyTrainPreset, TRAIN_PRESETS } from '../../../src-preload/contract/presets'
 import { carveValidation, denseLabels } from './splits'
 
 const items = Array.from({ length: 10 * 5 }, (_, i) => ({ classId: 100 + (i % 10), k: i }))
@@ -48,11 +48,11 @@ describe('validation split', () => {
 
 describe('presets', () => {
   it('restate the official table and yield valid configs, the user winning over the preset', () => {
-    expect(PRESETS.sop).toMatchObject({ tau: 16, alpha: 2, lrDs: 1e-2, bnFreeze: false })
+    expect(TRAIN_PRESETS.sop).toMatchObject({ tau: 16, alpha: 2, lrDs: 1e-2, bnFreeze: false })
     for (const name of ['cub', 'cars', 'sop', 'demo'] as const) {
-      expect(TrainConfig.safeParse(applyPreset(name, { datasetId: 1 })).success).toBe(true)
+      expect(TrainConfig.safeParse(applyTrainPreset(name, { datasetId: 1 })).success).toBe(true)
     }
-    const c = TrainConfig.parse(applyPreset('cub', { datasetId: 1, epochs: 3, lr: undefined }))
+    const c = TrainConfig.parse(applyTrainPreset('cub', { datasetId: 1, epochs: 3, lr: undefined }))
     expect(c.epochs).toBe(3)
     expect(c.lr).toBe(1.2e-4)
   })

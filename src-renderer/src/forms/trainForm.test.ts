@@ -95,11 +95,14 @@ describe('train form', () => {
     expect(presetOf(f)).toBe('sop')
     f.tau = 20
     expect(presetOf(f)).toBe('custom')
-    f.backbone.kind = 'small-cnn'
+    // The demo preset is the CLI's `--preset demo`: a small CNN fine-tuned at 24 px.
     applyPreset(f, 'demo')
-    expect(f.backbone.kind).toBe('mobilenetv2')
-    expect(f.frozen).toBe(true)
+    expect(f.backbone.kind).toBe('small-cnn')
+    expect(f.backbone.smallInputSize).toBe(24)
+    expect(f.frozen).toBe(false)
     expect(presetOf(f)).toBe('demo')
+    f.backbone.smallInputSize = 32
+    expect(presetOf(f)).toBe('custom')
   })
 
   it('warns about unwise choices', () => {

@@ -4,8 +4,11 @@
  * no Vue), so it is unit-tested directly.
  */
 import {
+  TRAIN_PRESETS,
   TrainConfig,
   type BackboneSpec,
+  type PresetName,
+  type TrainConfigInput,
   type DatasetDetail,
   type DatasetSummary,
   type LossName
@@ -122,102 +125,73 @@ export function defaultForm(): TrainForm {
 
 /** A preset fills some fields; the form shows it as selected while all of them still match. */
 export interface Preset {
-  id: 'cub' | 'cars' | 'sop' | 'demo'
+  id: PresetName
   label: string
   description: string
-  values: Partial<Omit<TrainForm, 'backbone' | 'split'>> & { backboneKind?: BackboneForm['kind'] }
+  values: Partial<Omit<TrainForm, 'backbone' | 'split'>> & {
+    backboneKind?: BackboneForm['kind']
+    smallInputSize?: number
+  }
 }
 
-/** The official HIST presets (README of the authors' code) and a quick demo setting. */
-export const PRESETS: Preset[] = [
-  {
-    id: 'cub',
+/** What the wizard says about each preset; the values themselves come from the contract. */
+const PRESET_TEXT: Record<PresetName, { label: string; description: string }> = {
+  cub: {
     label: 'CUB-200-2011 (HIST paper)',
-    description: 'τ 32, α 1.1, 40 epochs, lr 1.2e-4, lr_ds 0.1, HGNN ×5, decay every 5 epochs.',
-    values: {
-      loss: 'hist',
-      tau: 32,
-      alpha: 1.1,
-      epochs: 40,
-      lr: 1.2e-4,
-      lrDs: 1e-1,
-      lrHgnnFactor: 5,
-      weightDecay: 5e-5,
-      lrDecayStep: 5,
-      bnFreeze: true
-    }
+    description: 'τ 32, α 1.1, 40 epochs, lr 1.2e-4, lr_ds 0.1, HGNN ×5, decay every 5 epochs.'
   },
-  {
-    id: 'cars',
+  cars: {
     label: 'Cars196 (HIST paper)',
-    description: 'τ 32, α 0.9, 50 epochs, lr 1e-4, lr_ds 0.1, HGNN ×10, decay every 10 epochs.',
-    values: {
-      loss: 'hist',
-      tau: 32,
-      alpha: 0.9,
-      epochs: 50,
-      lr: 1e-4,
-      lrDs: 1e-1,
-      lrHgnnFactor: 10,
-      weightDecay: 1e-4,
-      lrDecayStep: 10,
-      bnFreeze: true
-    }
+    description: 'τ 32, α 0.9, 50 epochs, lr 1e-4, lr_ds 0.1, HGNN ×10, decay every 10 epochs.'
   },
-  {
-    id: 'sop',
+  sop: {
     label: 'Stanford Online Products (HIST paper)',
     description:
-      'τ 16, α 2, 60 epochs, lr 1e-4, lr_ds 0.01, HGNN ×10, decay every 10, BN not frozen.',
-    values: {
-      loss: 'hist',
-      tau: 16,
-      alpha: 2,
-      epochs: 60,
-      lr: 1e-4,
-      lrDs: 1e-2,
-      lrHgnnFactor: 10,
-      weightDecay: 1e-4,
-      lrDecayStep: 10,
-      bnFreeze: false
-    }
+      'τ 16, α 2, 60 epochs, lr 1e-4, lr_ds 0.01, HGNN ×10, decay every 10, BN not frozen.'
   },
-  {
-    id: 'demo',
+  demo: {
     label: 'Demo (Fashion-MNIST)',
     description:
-      'Frozen MobileNetV2, 10 epochs, lr 1e-3 (as `hist train --preset demo`): a few minutes on a CPU.',
-    values: {
-      loss: 'hist',
-      backboneKind: 'mobilenetv2',
-      frozen: true,
-      tau: 32,
-      alpha: 1.1,
-      epochs: 10,
-      lr: 1e-3,
-      lrDs: 1e-1,
-      lrHgnnFactor: 5,
-      weightDecay: 5e-5,
-      lrDecayStep: 5,
-      modelSelection: 'val'
+      'Small CNN from scratch at 24 px, 128-d, 8 epochs, lr 3e-3 (as `hist train --preset demo`): a few minutes on a CPU.'
+  }
+}
+
+/** The form's view of a contract preset (the backbone becomes the form's backbone fields). */
+function presetValues(p: Partial<TrainConfigInput>): Preset['values'] {
+  const { backbone, split: _split, datasetId: _datasetId, name: _name, ...rest } = p
+  const values: Preset['values'] = { ...(rest as Preset['values']) }
+  if (backbone) {
+    values.backboneKind = backbone.kind
+    if (backbone.kind === 'small-cnn' && backbone.inputSize !== undefined) {
+      values.smallInputSize = backbone.inputSize
     }
   }
-]
+  return values
+}
+
+/** The official HIST presets (README of the authors' code) and the quick demo setting. */
+export const PRESETS: Preset[] = (Object.keys(TRAIN_PRESETS) as PresetName[]).map((id) => ({
+  id,
+  ...PRESET_TEXT[id],
+  values: presetValues(TRAIN_PRESETS[id])
+}))
 
 /** Applies a preset's values to the form (in place). */
 export function applyPreset(form: TrainForm, id: Preset['id']): void {
   const p = PRESETS.find((x) => x.id === id)
   if (!p) return
-  const { backboneKind, ...rest } = p.values
+  const { backboneKind, smallInputSize, ...rest } = p.values
   Object.assign(form, rest)
   if (backboneKind) form.backbone.kind = backboneKind
+  if (smallInputSize !== undefined) form.backbone.smallInputSize = smallInputSize
 }
 
 /** The preset whose values all match the form, or 'custom'. */
 export function presetOf(form: TrainForm): Preset['id'] | 'custom' {
   for (const p of PRESETS) {
-    const { backboneKind, ...rest } = p.values
+    const { backboneKind, smallInputSize, ...rest } = p.values
     if (backboneKind && form.backbone.kind !== backboneKind) continue
+    if (smallInputSize !== undefined && form.backbone.smallInputSize !== smallInputSize) continue
     const ok = Object.entries(rest).every(
       ([k, v]) => (form as unknown as Record<string, unknown>)[k] === v
     )

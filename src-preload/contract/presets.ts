@@ -1,16 +1,19 @@
 /**
- * Named hyperparameter presets. cub/cars/sop restate the official README table (HIST.md);
+ * Named hyperparameter presets, shared by the CLI (`--preset`) and the training wizard.
+ * cub/cars/sop restate the official README table (HIST.md);
  * `demo` is the built-in Fashion-MNIST demo, chosen by measurement to finish well under five
  * minutes on a 2-core CPU while clearly beating the untrained model.
  */
-import type { TrainConfigInput } from '../../../src-preload/contract/runs'
+import type { TrainConfigInput } from './runs'
 
 /** The preset names the CLI and UI offer. */
 export type PresetName = 'cub' | 'cars' | 'sop' | 'demo'
 
 /** Config fields each preset sets; anything else keeps its default or the user's value. */
-export const PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
+export const TRAIN_PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
   cub: {
+    loss: 'hist',
+    bnFreeze: true,
     tau: 32,
     alpha: 1.1,
     epochs: 40,
@@ -21,6 +24,8 @@ export const PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
     lrDecayStep: 5
   },
   cars: {
+    loss: 'hist',
+    bnFreeze: true,
     tau: 32,
     alpha: 0.9,
     epochs: 50,
@@ -31,6 +36,7 @@ export const PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
     lrDecayStep: 10
   },
   sop: {
+    loss: 'hist',
     tau: 16,
     alpha: 2,
     epochs: 60,
@@ -42,6 +48,7 @@ export const PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
     bnFreeze: false
   },
   demo: {
+    loss: 'hist',
     backbone: { kind: 'small-cnn', inputSize: 24 },
     frozen: false,
     bnFreeze: false,
@@ -63,15 +70,15 @@ export const PRESETS: Record<PresetName, Partial<TrainConfigInput>> = {
 
 /** Whether a string names a preset. */
 export function isPresetName(s: string): s is PresetName {
-  return Object.hasOwn(PRESETS, s)
+  return Object.hasOwn(TRAIN_PRESETS, s)
 }
 
 /** Preset values under the user's explicit values (the user wins). */
-export function applyPreset(
+export function applyTrainPreset(
   name: PresetName | undefined,
   input: Partial<TrainConfigInput>
 ): Partial<TrainConfigInput> {
   if (!name) return input
   const defined = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined))
-  return { ...PRESETS[name], ...defined }
+  return { ...TRAIN_PRESETS[name], ...defined }
 }
