@@ -172,7 +172,6 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       // Features of every image of the run's split, computed once and cached on disk. The list
       // is in image-id order, so any validation carve or seed of the same split reuses the file.
       const all = [...job.train, ...job.test].sort((a, b) => a.imageId - b.imageId)
-      const seeded = cfg.backbone.kind === 'small-cnn'
       const row = new Map(all.map((it, r) => [it.imageId, r]))
       const total = all.length
       const t0 = performance.now()
@@ -183,11 +182,8 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
           all.map((i) => ({ path: i.absPath })),
           {
             cacheDir: job.featuresDir,
-            // A randomly initialised backbone (small-cnn) is only reproducible with its seed, which
-            // neither the cache key material nor the embed workers' copy of it include: keep one
-            // file per seed and embed in this thread with the seeded instance.
-            cacheKey: `ds${job.dataset.id}-${backbone.name}-${transform}${seeded ? `-seed${cfg.seed}` : ''}`,
-            workers: seeded ? 1 : undefined,
+            // The key material includes the backbone's init seed, so a small CNN gets one file per seed.
+            cacheKey: `ds${job.dataset.id}-${backbone.name}-${transform}`,
             mode: transform,
             signal: control.signal,
             onProgress: (done: number) =>

@@ -24,6 +24,8 @@ export interface EmbedPoolOptions {
   workers: number
   spec: BackboneSpecInput
   modelsDir: string
+  /** Init seed of a randomly initialised backbone, so every worker builds the same weights. */
+  seed?: number
   /** Images per forward pass inside a worker (default 32). */
   batchSize?: number
 }
@@ -97,7 +99,11 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
   try {
     await Promise.all(
       Array.from({ length: n }, () => {
-        const worker = startEmbedWorker({ spec: opts.spec, modelsDir: opts.modelsDir })
+        const worker = startEmbedWorker({
+          spec: opts.spec,
+          modelsDir: opts.modelsDir,
+          seed: opts.seed
+        })
         slots.push({ worker, busy: false })
         worker.on('message', (m: EmbedReply) => handlers.get(worker)?.(m))
         worker.on('error', (e) => failers.get(worker)?.(e))

@@ -12,6 +12,7 @@ import { embedImages, type EmbedMode } from './embed'
 export interface EmbedWorkerData {
   spec: BackboneSpecInput
   modelsDir: string
+  seed?: number
 }
 
 /** Parent → worker. */
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const send = (m: EmbedReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
   try {
     const report = await initBackend()
-    const backbone = await loadBackbone(data.spec, { modelsDir: data.modelsDir })
+    const backbone = await loadBackbone(data.spec, { modelsDir: data.modelsDir, seed: data.seed })
     // Tasks run one at a time: the pool never sends a second before the first answered.
     port.on('message', (msg: EmbedRequest) => {
       if (msg.type === 'close') {

@@ -167,4 +167,24 @@ describe('embedding worker pool', () => {
     )
     expect(maxDiff(viaPool.features, inProcess)).toBeLessThan(1e-5)
   })
+
+  it('gives workers the seed of a randomly initialised backbone, and keys the cache on it', async () => {
+    const seeded = await loadBackbone(spec, { modelsDir: tmp, seed: 7 })
+    try {
+      expect(featureKey(seeded, items, 'test')).not.toBe(featureKey(bb, items, 'test'))
+      const viaPool = await extractFeatures(seeded, items, {
+        cacheDir: path.join(tmp, 'seeded-cache'),
+        cacheKey: 's',
+        workers: 2
+      })
+      const inProcess = await embedImages(
+        seeded,
+        items.map((i) => i.path),
+        'test'
+      )
+      expect(maxDiff(viaPool.features, inProcess)).toBeLessThan(1e-5)
+    } finally {
+      seeded.dispose()
+    }
+  })
 })

@@ -69,6 +69,7 @@ export function featureKey(backbone: Backbone, items: { path: string }[], mode: 
       mean: backbone.mean,
       std: backbone.std,
       weights,
+      seed: backbone.source?.seed,
       mode
     })
   )
@@ -160,6 +161,7 @@ export async function extractFeatures(
       workers,
       spec: source.spec,
       modelsDir: source.modelsDir,
+      seed: source.seed,
       batchSize: opts.batchSize
     })
     try {

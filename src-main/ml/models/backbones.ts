@@ -18,6 +18,8 @@ import { ensureWasmGradients } from './wasmGrads'
 export interface BackboneSource {
   spec: BackboneSpecT
   modelsDir: string
+  /** Init seed of randomly initialised weights (small CNN); part of what makes a copy identical. */
+  seed?: number
 }
 
 /** A feature extractor. */
@@ -135,7 +137,9 @@ export async function loadBackbone(
   const parsed = BackboneSpec.safeParse(specIn)
   if (!parsed.success) throw new Error(`invalid backbone spec: ${parsed.error.message}`)
   const spec = parsed.data
-  const source: BackboneSource = { spec, modelsDir: opts.modelsDir }
+  // Only the small CNN's weights depend on the seed; pretrained backbones share one copy.
+  const seed = spec.kind === 'small-cnn' ? (opts.seed ?? 1) : undefined
+  const source: BackboneSource = { spec, modelsDir: opts.modelsDir, seed }
   switch (spec.kind) {
     case 'mobilenetv2': {
       const model = await tf.loadLayersModel(tf.io.fromMemory(loadNsfwjsArtifacts()))
@@ -152,7 +156,7 @@ export async function loadBackbone(
       })
     }
     case 'small-cnn':
-      return new SmallCnnBackbone(spec.inputSize, opts.seed ?? 1, source)
+      return new SmallCnnBackbone(spec.inputSize, seed ?? 1, source)
     case 'local':
       return fromModelJson(
         spec.modelPath,
