@@ -15,7 +15,7 @@ import { importDataset } from '../src-main/datasets/importer'
 import { resolveMedia } from '../src-main/datasets/media'
 import { mapPool } from '../src-main/datasets/pool'
 import { datasetsRepo } from '../src-main/datasets/repo'
-import { closeContext, createContext, type AppContext } from '../src-main/services/context'
+import { closeContext, createContext, type AppContext } from '../src-main/app/context'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 const OMNIGLOT =

@@ -16,7 +16,7 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { importDataset } from '../src-main/datasets/importer'
 import { applyTrainPreset } from '../src-preload/contract/presets'
-import { closeContext, createContext } from '../src-main/services/context'
+import { closeContext, createContext } from '../src-main/app/context'
 import { createRunsService } from '../src-main/services/runs'
 
 const here = dirname(fileURLToPath(import.meta.url))

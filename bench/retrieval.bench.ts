@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url'
 import { writeGallery } from '../src-main/ml/eval/gallery'
 import { mulberry32 } from '../src-main/ml/util/rng'
 import { galleryPath } from '../src-main/runs/paths'
-import { closeContext, createContext } from '../src-main/services/context'
+import { closeContext, createContext } from '../src-main/app/context'
 import { createRetrievalService } from '../src-main/services/retrieval'
 
 const N = Number(process.env.BENCH_N ?? 2500)

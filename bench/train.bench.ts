@@ -20,7 +20,7 @@ import type { TrainConfigInput } from '../src-preload/contract/runs'
 import { ensureDemo } from '../src-main/datasets/demo'
 import { applyTrainPreset, isPresetName } from '../src-preload/contract/presets'
 import { buildJob } from '../src-main/runs/jobs'
-import { closeContext, createContext } from '../src-main/services/context'
+import { closeContext, createContext } from '../src-main/app/context'
 import { createRunsService } from '../src-main/services/runs'
 import type { FromTrainer } from '../src-main/trainer/protocol'
 

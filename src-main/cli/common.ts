@@ -1,6 +1,6 @@
 import type { Command } from 'commander'
 import { resolveDataDir } from '../common/dataDir'
-import { createContext, type AppContext } from '../services/context'
+import { createContext, type AppContext } from '../app/context'
 
 /** Global options every command inherits from the root program. */
 export interface GlobalOptions {

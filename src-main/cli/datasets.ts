@@ -18,7 +18,7 @@ import { importDataset } from '../datasets/importer'
 import { datasetDetail, listDatasets } from '../datasets/queries'
 import { SplitError } from '../datasets/split'
 import { DatasetFormatError } from '../datasets/types'
-import { closeContext } from '../services/context'
+import { closeContext } from '../app/context'
 import { applySplit } from '../services/datasets'
 import { openCliContext, printResult, UsageError } from './common'
 

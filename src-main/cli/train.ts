@@ -24,7 +24,7 @@ import {
 } from '../../src-preload/contract/presets'
 import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
-import { closeContext, type AppContext } from '../services/context'
+import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { openCliContext, printResult, UsageError } from './common'
 

@@ -2,7 +2,7 @@ import { copyFileSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterEach, describe, expect, it } from 'vitest'
-import { CancelledError } from '../services/jobs'
+import { CancelledError } from '../app/jobs'
 import { openRgb } from './decode'
 import { importDataset } from './importer'
 import { getDatasetItems, listDatasets } from './queries'

@@ -21,8 +21,8 @@ import {
   type ImportChanges,
   type ImportResult
 } from '../../src-preload/contract'
-import type { AppContext } from '../services/context'
-import { CancelledError } from '../services/jobs'
+import type { AppContext } from '../app/context'
+import { CancelledError } from '../app/jobs'
 import { locateDataset, readListing } from './formats'
 import { toSummary } from './queries'
 import { datasetsRepo, type ImageRow, type ImageValues } from './repo'

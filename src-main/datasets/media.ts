@@ -12,7 +12,7 @@
  */
 import { open, realpath } from 'node:fs/promises'
 import { extname } from 'node:path'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { absFromRel, isInside } from './paths'
 import { datasetsRepo } from './repo'
 import { ensureThumbnail, THUMB_SIZE } from './thumbnails'

@@ -1,5 +1,5 @@
 /** A tiny promise pool: runs `fn` over items with bounded concurrency, in order of results. */
-import { CancelledError } from '../services/jobs'
+import { CancelledError } from '../app/jobs'
 
 /**
  * Maps `items` through async `fn` with at most `concurrency` calls in flight. Stops starting

@@ -12,7 +12,7 @@ import {
   type ImagePage,
   type SplitSummary
 } from '../../src-preload/contract'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { absFromRel } from './paths'
 import { datasetsRepo, type DatasetRow, type DatasetsRepo } from './repo'
 import { computeSplit } from './split'

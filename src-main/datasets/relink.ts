@@ -6,7 +6,7 @@
 import { stat } from 'node:fs/promises'
 import { resolve } from 'node:path'
 import type { DatasetSummary } from '../../src-preload/contract'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { mapPool } from './pool'
 import { absFromRel } from './paths'
 import { requireDataset, toSummary } from './queries'

@@ -17,7 +17,7 @@ export interface SplitClass {
 
 /** A split spec that does not fit the dataset (unknown group, range out of bounds...). */
 export class SplitError extends Error {
-  /** Wire error code: the request was wrong, not the app (see src-main/ipc). */
+  /** Wire error code: the request was wrong, not the app (see src-main/dispatch). */
   readonly code = 'invalid_payload'
   constructor(message: string) {
     super(message)

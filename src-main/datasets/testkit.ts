@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { deflateSync } from 'node:zlib'
 import sharp from 'sharp'
-import { closeContext, createContext, type AppContext } from '../services/context'
+import { closeContext, createContext, type AppContext } from '../app/context'
 
 /** A temporary data folder with an open context; call `dispose()` at the end. */
 export function tempContext(): AppContext & { dispose: () => void } {

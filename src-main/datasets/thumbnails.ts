@@ -6,7 +6,7 @@
  */
 import { mkdir, readdir, rename, rm, stat, unlink } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { openRgb } from './decode'
 
 /** Longest side of a thumbnail, in pixels. */

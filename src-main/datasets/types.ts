@@ -52,7 +52,7 @@ export interface Listing {
 
 /** Thrown for a dataset that cannot be read at all (bad list file, wrong format...). */
 export class DatasetFormatError extends Error {
-  /** Wire error code: the request was wrong, not the app (see src-main/ipc). */
+  /** Wire error code: the request was wrong, not the app (see src-main/dispatch). */
   readonly code = 'invalid_payload'
   constructor(message: string) {
     super(message)

@@ -6,7 +6,7 @@
  */
 import { statSync } from 'node:fs'
 import type { ImageRef } from '../../src-preload/contract/common'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { notFound, unavailable } from './errors'
 import { galleryFileOf, readGalleryFile } from './galleryIo'
 import { Lru } from './lru'

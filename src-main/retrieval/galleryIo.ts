@@ -6,7 +6,7 @@
 import { dirname } from 'node:path'
 import { readGallery } from '../ml/eval/gallery'
 import { galleryPath } from '../runs/paths'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 
 /** The run's gallery embeddings file (runs.dir or runs/<id>, then gallery.bin). */
 export function galleryFileOf(ctx: AppContext, runId: number): string {

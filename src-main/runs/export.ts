@@ -23,7 +23,7 @@ import {
   type StepRecord
 } from '../../src-preload/contract/runs'
 import { readGallery, writeGallery } from '../ml/eval/gallery'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import { readNpy, writeNpy } from './npy'
 import { GALLERY_FILE } from './paths'
 import { RunsRepository, type QueryRecord } from './repository'

@@ -9,7 +9,7 @@ import type { TrainConfig } from '../../src-preload/contract/runs'
 import { getDatasetItems, requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { computeSplit } from '../datasets/split'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import type { RunJob } from '../trainer/protocol'
 import type { RunsRepository } from './repository'
 

@@ -1,6 +1,6 @@
 /** Where a run's files live inside the data folder. */
 import { join } from 'node:path'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 
 /** Gallery (test split) embeddings file inside a run folder; rows follow run_gallery.idx. */
 export const GALLERY_FILE = 'gallery.bin'

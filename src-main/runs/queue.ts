@@ -9,9 +9,9 @@
  */
 import { join } from 'node:path'
 import type { RunLogEntry, RunStatus } from '../../src-preload/contract/runs'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 import type { FromTrainer, RunJob } from '../trainer/protocol'
-import { pruneCheckpoints } from './checkpoints'
+import { pruneCheckpoints } from '../ml/train/checkpoints'
 import type { RunsRepository } from './repository'
 import type { TrainerClient } from './trainerClient'
 

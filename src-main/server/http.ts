@@ -5,7 +5,7 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { TOKEN_COOKIE, TOKEN_HEADER, type WireError } from '../../src-preload/contract/wire'
-import { STATUS_OF } from '../ipc'
+import { STATUS_OF } from '../dispatch'
 import { CONTENT_SECURITY_POLICY } from '../shell/csp'
 
 /** Security headers sent with every web-mode response. */

@@ -18,8 +18,8 @@ import {
   TOKEN_COOKIE,
   type WireError
 } from '../../src-preload/contract/wire'
-import { dispatch, toWireError } from '../ipc'
-import type { EventBus } from '../services/events'
+import { dispatch, toWireError } from '../dispatch'
+import type { EventBus } from '../app/events'
 import {
   cookieToken,
   headerToken,
@@ -30,7 +30,7 @@ import {
   sendJson,
   tokenEquals
 } from './http'
-import type { MediaSource } from './media'
+import type { MediaSource } from '../app/media'
 
 /** The only interface web mode listens on. */
 export const LOOPBACK = '127.0.0.1'

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import type { AppContext } from '../services/context'
+import type { AppContext } from '../app/context'
 
 const dir = mkdtempSync(join(tmpdir(), 'hist-media-'))
 const png = join(dir, 'a.png')

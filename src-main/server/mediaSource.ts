@@ -1,8 +1,8 @@
 /** Connects the datasets code's media resolver to both transports (web mode and hist-media:). */
 import { readFile } from 'node:fs/promises'
 import { resolveMedia } from '../datasets/media'
-import type { AppContext } from '../services/context'
-import type { MediaReply, MediaSource } from './media'
+import type { AppContext } from '../app/context'
+import type { MediaReply, MediaSource } from '../app/media'
 
 /**
  * The media source of a context. Paths arrive still URL-encoded (`file/3/a%20b.png`): the

@@ -6,7 +6,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { WebSocket } from 'ws'
 import type { Services } from '../../src-preload/contract'
-import { EventBus } from '../services/events'
+import { EventBus } from '../app/events'
 import { unavailableService } from '../services/index'
 import { DEFAULT_BODY_LIMIT, startServer, type RunningServer } from './index'
 

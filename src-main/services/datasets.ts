@@ -27,7 +27,7 @@ import {
 import { datasetsRepo } from '../datasets/repo'
 import { computeSplit } from '../datasets/split'
 import { removeDatasetThumbnails } from '../datasets/thumbnails'
-import type { AppContext } from './context'
+import type { AppContext } from '../app/context'
 
 /** Applies a split spec to a dataset's classes and stores it; throws SplitError when it does not fit. */
 export function applySplit(ctx: AppContext, id: number, split: SplitSpec): DatasetSummary {

@@ -1,5 +1,5 @@
 import { apiSchemas, type ServiceName, type Services } from '../../src-preload/contract'
-import type { AppContext } from './context'
+import type { AppContext } from '../app/context'
 import { createDatasetsService } from './datasets'
 import { createRetrievalService } from './retrieval'
 import { createRunsService } from './runs'

@@ -16,10 +16,10 @@ import { writeGallery } from '../ml/eval/gallery'
 import { loadBackbone } from '../ml/models/backbones'
 import { EmbeddingHead } from '../ml/models/head'
 import { toPlain } from '../ml/train/model'
-import { writeCheckpoint } from '../runs/checkpoints'
+import { writeCheckpoint } from '../ml/train/checkpoints'
 import { loadRunModel } from '../runs/inference'
 import { galleryPath } from '../runs/paths'
-import { closeContext, createContext, type AppContext } from './context'
+import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
 
 let dir: string

@@ -9,7 +9,7 @@ import { galleryPath } from '../runs/paths'
 import type { RunModel } from '../retrieval/models'
 import { mulberry32 } from '../ml/util/rng'
 import { pca2 } from '../retrieval/projection'
-import { closeContext, createContext, type AppContext } from './context'
+import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
 
 /*

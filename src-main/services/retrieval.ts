@@ -25,7 +25,7 @@ import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
 import { runDirOf } from '../retrieval/galleryIo'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
-import type { AppContext } from './context'
+import type { AppContext } from '../app/context'
 
 /** Options of createRetrievalService (tests inject a model loader). */
 export interface RetrievalOptions {

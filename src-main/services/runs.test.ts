@@ -20,7 +20,7 @@ import { loadRunModel } from '../runs/inference'
 import { readNpy } from '../runs/npy'
 import { galleryPath } from '../runs/paths'
 import { RunsRepository } from '../runs/repository'
-import { closeContext, createContext, type AppContext } from './context'
+import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRunsService, type RunsServiceImpl } from './runs'
 
 const here = dirname(fileURLToPath(import.meta.url))

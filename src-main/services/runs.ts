@@ -22,7 +22,7 @@ import { RunQueue } from '../runs/queue'
 import { RunsRepository } from '../runs/repository'
 import { launchTrainer, type TrainerClient } from '../runs/trainerClient'
 import type { FromTrainer } from '../trainer/protocol'
-import type { AppContext } from './context'
+import type { AppContext } from '../app/context'
 
 /** Options for tests and embedders. */
 export interface RunsServiceOptions {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { apiSchemas, type AppEvent, type BackendReport } from '../../src-preload/contract'
-import { closeContext, createContext, type AppContext } from './context'
+import { closeContext, createContext, type AppContext } from '../app/context'
 import { createServices, ServiceUnavailableError } from './index'
 import { backendLines, createSystemService, probedBackend, startBackendProbe } from './system'
 

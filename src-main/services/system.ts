@@ -1,6 +1,6 @@
 import type { BackendReport, SystemService, SystemStatus } from '../../src-preload/contract'
 import { describeBackend, initBackend } from '../ml/backend'
-import type { AppContext } from './context'
+import type { AppContext } from '../app/context'
 
 /** Native pickers; only the Electron shell has them (web mode and the CLI answer null). */
 export interface Pickers {

@@ -1,7 +1,7 @@
 /** Forwards backend events to the app's windows over the event channel. */
 import { BrowserWindow } from 'electron'
 import { EVENT_CHANNEL } from '../../src-preload/contract'
-import type { EventBus } from '../services/events'
+import type { EventBus } from '../app/events'
 import type { SenderCheck } from './ipc'
 
 /** Sends every event to each window that shows the app page; returns the unsubscribe function. */

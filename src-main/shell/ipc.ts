@@ -5,7 +5,7 @@
  */
 import { ipcMain, type IpcMainInvokeEvent } from 'electron'
 import { channels, type ServiceName, type Services } from '../../src-preload/contract'
-import { dispatch, type CallResponse } from '../ipc'
+import { dispatch, type CallResponse } from '../dispatch'
 
 /** Every channel name of the contract, as a type: `datasets.list`, `runs.start`, … */
 export type Channel = {

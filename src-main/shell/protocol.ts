@@ -4,7 +4,7 @@
  */
 import { protocol } from 'electron'
 import { MEDIA_SCHEME } from '../../src-preload/contract/wire'
-import type { MediaSource } from '../server/media'
+import type { MediaSource } from '../app/media'
 
 /** Registers the scheme as privileged; must run before the app is ready. */
 export function registerMediaScheme(): void {

@@ -21,7 +21,7 @@ import { carveValidation, denseLabels } from '../ml/train/splits'
 import { evalTransform } from '../ml/train/transforms'
 import { NonFiniteLossError } from '../ml/train/step'
 import { createRng, type Rng } from '../ml/util/rng'
-import { checkpointName, readCheckpoint, writeCheckpoint } from '../runs/checkpoints'
+import { checkpointName, readCheckpoint, writeCheckpoint } from '../ml/train/checkpoints'
 import { GALLERY_FILE } from '../runs/paths'
 import type { FromTrainer, JobItem, RunJob } from './protocol'
 
