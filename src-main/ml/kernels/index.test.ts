@@ -12,7 +12,7 @@ import {
 import { fastTranspose } from './transpose'
 import { activeSimdKernels } from './wasmSimd'
 
-const byName = (s: { name: string }[], n: string) => s.find((p) => p.name === n)
+const byName = (s: FastPathStatus[], n: string) => s.find((p) => p.name === n)
 
 describe('tfjsVersionMismatch', () => {
   it('is null for the versions the kernels were written for', () => {
