@@ -5,9 +5,8 @@
 import { join } from 'node:path'
 import type { Metrics } from '../../src-preload/contract/common'
 import { evaluate, toMetrics, writeGallery } from '../ml/eval'
-import { GALLERY_FILE } from '../runs/paths'
 import { l2NormalizeRows, type RunData, type RunSplits } from './data'
-import type { RunJob } from './protocol'
+import { GALLERY_FILE, type RunJob } from './protocol'
 import type { Progress, Send } from './reporting'
 
 /** The model-selection score of metrics: Recall@1. */
