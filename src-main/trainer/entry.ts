@@ -64,7 +64,8 @@ async function runJob(
     code = 1
     const e = err as Error
     send({ type: 'failed', message: e?.message ?? String(err) })
-    if (e?.stack) process.stderr.write(`trainer: ${e.stack}\n`)
+    // The owner logs the message; the stack is for developers (`hist --verbose`).
+    if (e?.stack && process.env.HIST_VERBOSE === '1') process.stderr.write(`trainer: ${e.stack}\n`)
   }
   // Give the IPC channel a moment to flush the last messages, then leave.
   setTimeout(() => process.exit(code), 200)
