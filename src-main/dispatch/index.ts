@@ -19,6 +19,7 @@ const CODES: readonly WireError['code'][] = [
   'invalid_payload',
   'unauthorized',
   'not_found',
+  'conflict',
   'too_large',
   'internal',
   'unavailable'
@@ -29,6 +30,7 @@ export const STATUS_OF: Record<WireError['code'], number> = {
   invalid_payload: 400,
   unauthorized: 401,
   not_found: 404,
+  conflict: 409,
   too_large: 413,
   internal: 500,
   unavailable: 503
