@@ -4,6 +4,7 @@
  * (fine-tuning) — each with the matching embedder used by evaluation.
  */
 import * as tf from '@tensorflow/tfjs'
+import { invalidField } from '../../src-preload/contract/errors'
 import { decodeImageU8, normalize, toBatch } from '../ml/data/decode'
 import { extractFeatures } from '../ml/data/featureCache'
 import type { Backbone } from '../ml/models/backbones'
@@ -102,7 +103,8 @@ export function runSplits(job: RunJob, log: (message: string) => void): RunSplit
   }
   const { labels: trainLabels } = denseLabels(trainItems)
   if (trainItems.length < cfg.batchSize)
-    throw new Error(
+    throw invalidField(
+      'batchSize',
       `the training split has ${trainItems.length} images, fewer than one batch of ${cfg.batchSize}`
     )
   return {
