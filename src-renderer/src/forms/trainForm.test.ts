@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { TrainConfig, type DatasetSummary } from '../../../src-preload/contract'
 import {
   applyPreset,
-  configWarnings,
   defaultForm,
   errorsOfStep,
   formFromConfig,
@@ -11,6 +10,7 @@ import {
   toConfigInput,
   validateForm
 } from './trainForm'
+import { configWarnings } from './trainWarnings'
 
 const dataset: DatasetSummary = {
   id: 7,

@@ -5,7 +5,6 @@ import { errorIssues, errorMessage, getApi } from '../api'
 import { mapServerIssues, type FieldErrors } from '../forms/issues'
 import {
   applyPreset,
-  configWarnings,
   errorsOfStep,
   FORM_STORAGE_KEY,
   formFromConfig,
@@ -17,6 +16,7 @@ import {
   type StepId,
   type TrainForm
 } from '../forms/trainForm'
+import { configWarnings } from '../forms/trainWarnings'
 import type { TrainConfig } from '../../../src-preload/contract'
 
 function storage(): Storage | null {
