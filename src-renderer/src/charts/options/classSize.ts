@@ -1,6 +1,6 @@
 /** Images per class of a dataset. */
 import type { ClassSummary } from '../../../../src-preload/contract'
-import { SERIES_COLORS } from '../echarts-colors'
+import { NEUTRAL_COLOR, SERIES_COLORS } from '../echarts-colors'
 import type { ChartOption } from './common'
 
 /** Bins for a histogram of class sizes: [from, to, classes in bin]. */
@@ -16,6 +16,11 @@ export function sizeBins(
   for (let f = lo; f <= hi; f += width) bins.push({ from: f, to: f + width - 1, n: 0 })
   for (const c of counts) bins[Math.floor((c - lo) / width)].n++
   return bins
+}
+
+/** Bar colour of a class: train blue, test orange, in no split (or another split) grey. */
+export function splitColor(split: ClassSummary['split']): string {
+  return split === 'train' ? SERIES_COLORS[0] : split === 'test' ? SERIES_COLORS[1] : NEUTRAL_COLOR
 }
 
 /**
@@ -44,7 +49,7 @@ export function classSizeOption(classes: readonly ClassSummary[], maxBars = 80):
           data: classes.map((c) => ({
             value: c.imageCount,
             classId: c.id,
-            itemStyle: { color: c.split === 'test' ? SERIES_COLORS[1] : SERIES_COLORS[0] }
+            itemStyle: { color: splitColor(c.split) }
           })),
           barMaxWidth: 28,
           cursor: 'pointer'

@@ -4,6 +4,14 @@ import { SERIES_COLORS } from '../echarts-colors'
 import { thinIndices } from '../smoothing'
 import { line, MAX_POINTS, stepAxis, type ChartOption, type Pt } from './common'
 
+/**
+ * A learning-rate tick label: exponent notation with as many digits as the tick needs (up to 3
+ * significant), so nearby ticks such as 1e-4 and 1.2e-4 do not both read "1e-4".
+ */
+export function lrLabel(v: number): string {
+  return v === 0 ? '0' : Number(v.toPrecision(3)).toExponential()
+}
+
 /** Learning rate per step (log scale when it spans more than one decade). */
 export function lrOption(steps: readonly StepRecord[]): ChartOption {
   const idx = thinIndices(steps.length, MAX_POINTS)
@@ -18,7 +26,7 @@ export function lrOption(steps: readonly StepRecord[]): ChartOption {
     yAxis: {
       type: span > 10 ? 'log' : 'value',
       scale: true,
-      axisLabel: { formatter: (v: number) => v.toExponential(0) }
+      axisLabel: { formatter: lrLabel }
     },
     series: [line('learning rate', data, SERIES_COLORS[4], { step: 'end' })]
   }
