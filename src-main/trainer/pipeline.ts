@@ -309,11 +309,13 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       which === 'sel' ? selLabels : testLabels
     const evalOnce = async (
       which: 'sel' | 'test',
-      phase: 'baseline' | 'eval' | 'test'
+      phase: 'baseline' | 'eval' | 'test',
+      /** The epoch being evaluated (1-based); `position` only holds where the run started. */
+      epoch = Math.min(position.epoch + 1, epochs)
     ): Promise<{ emb: Float32Array; metrics: Metrics }> => {
       progress.report(
         {
-          epoch: Math.min(position.epoch + 1, epochs),
+          epoch,
           epochs,
           batch: 0,
           batches: perEpoch,
@@ -430,7 +432,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
           onEpochEnd: async (l) => {
             flushSteps()
             const t0 = performance.now()
-            const { metrics } = await evalOnce('sel', 'eval')
+            const { metrics } = await evalOnce('sel', 'eval', l.epoch + 1)
             evalSeconds += (performance.now() - t0) / 1000
             evalCount++
             const epoch1 = l.epoch + 1
