@@ -105,6 +105,35 @@ describe('train form', () => {
     expect(presetOf(f)).toBe('custom')
   })
 
+  it('Demo then CUB: the CUB preset sets everything it implies, nothing of Demo stays', () => {
+    const f = defaultForm()
+    f.seed = 7
+    f.name = 'mine'
+    applyPreset(f, 'demo')
+    expect(f.warm).toBe(0)
+    applyPreset(f, 'cub')
+    const fresh = defaultForm()
+    applyPreset(fresh, 'cub')
+    expect(f.backbone.kind).toBe('mobilenetv2')
+    expect(f.embeddingSize).toBe(512)
+    expect(f.hgnnHidden).toBe(fresh.hgnnHidden)
+    expect(f.warm).toBe(fresh.warm)
+    expect(f.warm).not.toBe(0)
+    expect(f.frozen).toBe(fresh.frozen)
+    expect(f.batchSize).toBe(fresh.batchSize)
+    expect(presetOf(f)).toBe('cub')
+    // The user's own entries are not the preset's.
+    expect(f.seed).toBe(7)
+    expect(f.name).toBe('mine')
+  })
+
+  it('shows a preset as chosen only while every setting it implies still matches', () => {
+    const f = defaultForm()
+    applyPreset(f, 'cub')
+    f.hgnnHidden = 128
+    expect(presetOf(f)).toBe('custom')
+  })
+
   it('warns about unwise choices', () => {
     const base = TrainConfig.parse({ datasetId: 7 })
     expect(configWarnings(base, dataset)).toEqual([])

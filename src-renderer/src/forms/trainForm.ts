@@ -176,26 +176,73 @@ export const PRESETS: Preset[] = (Object.keys(TRAIN_PRESETS) as PresetName[]).ma
   values: presetValues(TRAIN_PRESETS[id])
 }))
 
-/** Applies a preset's values to the form (in place). */
-export function applyPreset(form: TrainForm, id: Preset['id']): void {
+/**
+ * The fields a preset owns: the whole training recipe of steps 2 and 3 (model and
+ * hyperparameters). The dataset, split, seed and run name are the user's and stay.
+ */
+export const RECIPE_KEYS = [
+  'frozen',
+  'embeddingSize',
+  'loss',
+  'epochs',
+  'batchSize',
+  'lr',
+  'lrDs',
+  'lrHgnnFactor',
+  'weightDecay',
+  'optimizer',
+  'lrDecayStep',
+  'lrDecayGamma',
+  'warm',
+  'bnFreeze',
+  'tau',
+  'alpha',
+  'ls',
+  'hgnnHidden',
+  'sampler',
+  'ipc',
+  'modelSelection',
+  'valRatio',
+  'margin',
+  'scale'
+] as const satisfies readonly FlatKey[]
+
+/** Everything a preset implies: the contract's defaults under the preset's own values. */
+export function presetRecipe(id: Preset['id']): TrainForm {
+  const f = defaultForm()
   const p = PRESETS.find((x) => x.id === id)
-  if (!p) return
+  if (!p) return f
   const { backboneKind, smallInputSize, ...rest } = p.values
-  Object.assign(form, rest)
-  if (backboneKind) form.backbone.kind = backboneKind
-  if (smallInputSize !== undefined) form.backbone.smallInputSize = smallInputSize
+  Object.assign(f, rest)
+  if (backboneKind) f.backbone.kind = backboneKind
+  if (smallInputSize !== undefined) f.backbone.smallInputSize = smallInputSize
+  return f
 }
 
-/** The preset whose values all match the form, or 'custom'. */
+/**
+ * Applies a preset (in place): every recipe field and the backbone choice take the preset's
+ * value, or the default when the preset does not name it, so nothing of an earlier preset stays.
+ */
+export function applyPreset(form: TrainForm, id: Preset['id']): void {
+  if (!PRESETS.some((x) => x.id === id)) return
+  const r = presetRecipe(id)
+  const target = form as unknown as Record<string, unknown>
+  for (const k of RECIPE_KEYS) target[k] = r[k]
+  form.backbone.kind = r.backbone.kind
+  form.backbone.smallInputSize = r.backbone.smallInputSize
+}
+
+/** The preset whose whole recipe matches the form, or 'custom'. */
 export function presetOf(form: TrainForm): Preset['id'] | 'custom' {
   for (const p of PRESETS) {
-    const { backboneKind, smallInputSize, ...rest } = p.values
-    if (backboneKind && form.backbone.kind !== backboneKind) continue
-    if (smallInputSize !== undefined && form.backbone.smallInputSize !== smallInputSize) continue
-    const ok = Object.entries(rest).every(
-      ([k, v]) => (form as unknown as Record<string, unknown>)[k] === v
+    const r = presetRecipe(p.id)
+    if (form.backbone.kind !== r.backbone.kind) continue
+    if (
+      r.backbone.kind === 'small-cnn' &&
+      form.backbone.smallInputSize !== r.backbone.smallInputSize
     )
-    if (ok) return p.id
+      continue
+    if (RECIPE_KEYS.every((k) => form[k] === r[k])) return p.id
   }
   return 'custom'
 }
