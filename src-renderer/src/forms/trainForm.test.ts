@@ -136,11 +136,38 @@ describe('train form', () => {
 
   it('warns about unwise choices', () => {
     const base = TrainConfig.parse({ datasetId: 7 })
-    expect(configWarnings(base, dataset)).toEqual([])
+    // 10 training classes: the default 20 % carve leaves 2 to validate, which is noise
+    expect(configWarnings(base, dataset)).toEqual([
+      expect.stringMatching(/Only 2 classes validate/)
+    ])
     const balanced = { ...base, sampler: 'balanced' as const, batchSize: 64, ipc: 2 }
     expect(configWarnings(balanced, dataset)[0]).toMatch(/needs 32 classes.*only about 8/)
     const onTest = { ...base, modelSelection: 'test' as const }
     expect(configWarnings(onTest, dataset).join(' ')).toMatch(/optimistic/)
+  })
+
+  it('catches absurd values: lr 1 and τ 1e5', () => {
+    const base = TrainConfig.parse({ datasetId: 7 })
+    expect(configWarnings({ ...base, lr: 1 }, dataset).join(' ')).toMatch(
+      /learning rate 1 is far above/
+    )
+    expect(configWarnings({ ...base, tau: 1e5 }, dataset).join(' ')).toMatch(
+      /τ 100000 is far above/
+    )
+    // τ means nothing to other losses
+    expect(
+      configWarnings({ ...base, loss: 'triplet', sampler: 'balanced', tau: 1e5 }, null)
+    ).toEqual([])
+  })
+
+  it('warns when too few classes validate to pick the best epoch', () => {
+    const base = TrainConfig.parse({ datasetId: 7, modelSelection: 'val', valRatio: 0.2 })
+    const small = { ...dataset, splits: [{ name: 'train', classCount: 10, imageCount: 50 }] }
+    expect(configWarnings(base, small as DatasetSummary).join(' ')).toMatch(
+      /Only 2 classes validate/
+    )
+    const big = { ...dataset, splits: [{ name: 'train', classCount: 100, imageCount: 500 }] }
+    expect(configWarnings(base, big as DatasetSummary).join(' ')).not.toMatch(/validate/)
   })
 
   it('restores saved entries and ignores malformed ones', () => {

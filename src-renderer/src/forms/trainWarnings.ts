@@ -1,12 +1,19 @@
 /** Warnings about a valid training config whose choices are allowed but unwise. */
 import type { DatasetDetail, DatasetSummary, TrainConfig } from '../../../src-preload/contract'
 
-/** How many classes the training part will have, as far as the renderer can tell. */
-export function trainClassEstimate(config: TrainConfig, dataset: DatasetSummary): number | null {
+/**
+ * Classes of the split's training part (`train`) and how many of them are carved out to pick the
+ * best epoch (`val`), as far as the renderer can tell. The carve follows the trainer's rule
+ * (src-main/ml/train/splits.ts): round(valRatio × classes), at least 2, leaving at least 2.
+ */
+export function splitClassCounts(
+  config: TrainConfig,
+  dataset: DatasetSummary
+): { train: number; val: number } | null {
   let train: number | null = null
   const split = config.split
   if (split.kind === 'preset') {
-    // Without a standard split the backend trains on a seeded half of the classes.
+    // Without a split of its own the backend trains on a seeded half of the classes.
     train =
       dataset.splits.find((s) => s.name === 'train')?.classCount ??
       Math.round(dataset.classCount / 2)
@@ -20,14 +27,102 @@ export function trainClassEstimate(config: TrainConfig, dataset: DatasetSummary)
       train = groups.filter((c) => c.group !== null && split.train.includes(c.group)).length
   }
   if (train === null) return null
-  if (config.modelSelection === 'val')
-    train = Math.max(0, train - Math.round(train * config.valRatio))
-  return train
+  const val =
+    config.modelSelection === 'val'
+      ? Math.max(0, Math.min(train - 2, Math.max(2, Math.round(config.valRatio * train))))
+      : 0
+  return { train, val }
+}
+
+/** How many classes the model will be trained on, as far as the renderer can tell. */
+export function trainClassEstimate(config: TrainConfig, dataset: DatasetSummary): number | null {
+  const c = splitClassCounts(config, dataset)
+  return c ? c.train - c.val : null
+}
+
+/**
+ * Plausible ranges of the numeric settings: the schema accepts wider values (a researcher may
+ * mean them), but outside these a run almost surely diverges or learns nothing.
+ */
+const PLAUSIBLE: {
+  key: keyof TrainConfig
+  name: string
+  lo: number
+  hi: number
+  usual: string
+  applies?: (c: TrainConfig) => boolean
+}[] = [
+  { key: 'lr', name: 'learning rate', lo: 1e-7, hi: 0.05, usual: '1e-5 to 1e-2' },
+  {
+    key: 'lrDs',
+    name: 'lr_ds',
+    lo: 1e-6,
+    hi: 10,
+    usual: '1e-3 to 1',
+    applies: (c) =>
+      c.loss === 'hist' || c.loss === 'proxy-anchor' || c.loss === 'normalized-softmax'
+  },
+  { key: 'weightDecay', name: 'weight decay', lo: 0, hi: 0.01, usual: '0 to 1e-3' },
+  { key: 'tau', name: 'τ', lo: 1, hi: 200, usual: '16 to 64', applies: (c) => c.loss === 'hist' },
+  {
+    key: 'alpha',
+    name: 'α',
+    lo: 0.05,
+    hi: 20,
+    usual: '0.5 to 4',
+    applies: (c) => c.loss === 'hist'
+  },
+  { key: 'ls', name: 'λ_s', lo: 0, hi: 20, usual: '0.5 to 3', applies: (c) => c.loss === 'hist' },
+  {
+    key: 'lrHgnnFactor',
+    name: 'HGNN learning-rate factor',
+    lo: 0.1,
+    hi: 100,
+    usual: '1 to 10',
+    applies: (c) => c.loss === 'hist'
+  },
+  {
+    key: 'scale',
+    name: 'scale',
+    lo: 1,
+    hi: 256,
+    usual: '16 to 64',
+    applies: (c) =>
+      c.loss === 'proxy-anchor' || c.loss === 'normalized-softmax' || c.loss === 'multi-similarity'
+  },
+  {
+    key: 'margin',
+    name: 'margin',
+    lo: 0,
+    hi: 2,
+    usual: '0.05 to 0.5',
+    applies: (c) =>
+      c.loss === 'proxy-anchor' || c.loss === 'triplet' || c.loss === 'multi-similarity'
+  }
+]
+
+/** Fewer validation classes than this make the choice of the best epoch noise. */
+export const MIN_VAL_CLASSES = 5
+
+/** A warning for each numeric setting far outside the range such runs use. */
+export function implausibleValues(config: TrainConfig): string[] {
+  const out: string[] = []
+  for (const p of PLAUSIBLE) {
+    if (p.applies && !p.applies(config)) continue
+    const v = config[p.key] as number
+    if (v < p.lo || v > p.hi)
+      out.push(
+        `The ${p.name} ${v} is far ${v > p.hi ? 'above' : 'below'} what such runs use ` +
+          `(usually ${p.usual}): the run will likely ${v > p.hi ? 'diverge' : 'learn nothing'}. ` +
+          'Check the value.'
+      )
+  }
+  return out
 }
 
 /** Warnings about choices that are allowed but unwise; each is a sentence for the user. */
 export function configWarnings(config: TrainConfig, dataset: DatasetSummary | null): string[] {
-  const out: string[] = []
+  const out: string[] = implausibleValues(config)
   if (dataset) {
     const train = trainClassEstimate(config, dataset)
     if (config.sampler === 'balanced' && train !== null) {
@@ -38,6 +133,12 @@ export function configWarnings(config: TrainConfig, dataset: DatasetSummary | nu
             `but training has only about ${train}. Lower the batch size or raise images per class.`
         )
     }
+    const counts = splitClassCounts(config, dataset)
+    if (counts && config.modelSelection === 'val' && counts.val > 0 && counts.val < MIN_VAL_CLASSES)
+      out.push(
+        `Only ${counts.val} classes validate: R@1 on so few classes is mostly noise, so the best ` +
+          'epoch is picked almost at random. Raise the validation share, or use more classes.'
+      )
     if (train !== null && train < 2)
       out.push(
         `Training would have ${train} class${train === 1 ? '' : 'es'}; metric learning needs at least 2.`
