@@ -140,14 +140,6 @@ describe('runs with a real trainer process', () => {
       expect(progress.length).toBeGreaterThan(0)
       expect(progress.length).toBeLessThanOrEqual(Math.ceil(seconds * 8) + 20)
       expect(events.some((e) => e.type === 'run.epoch' && e.runId === run.id)).toBe(true)
-      // The evaluation after each epoch reports that epoch (not the epoch the run started at).
-      const evalEpochs = progress.flatMap((e) =>
-        e.type === 'run.progress' && e.progress.phase === 'eval' ? [e.progress.epoch] : []
-      )
-      expect(evalEpochs.length).toBeGreaterThan(0)
-      expect(Math.max(...evalEpochs)).toBeGreaterThan(1)
-      for (let i = 1; i < evalEpochs.length; i++)
-        expect(evalEpochs[i]).toBeGreaterThan(evalEpochs[i - 1])
       straight = { r1: d.testMetrics!.recall['1'], steps: d.steps.map((x) => x.loss) }
 
       // The in-process model of the run embeds images exactly as the trainer embedded the gallery.

@@ -311,13 +311,11 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       which === 'sel' ? selLabels : testLabels
     const evalOnce = async (
       which: 'sel' | 'test',
-      phase: 'baseline' | 'eval' | 'test',
-      /** The epoch being evaluated (1-based); `position` only holds where the run started. */
-      epoch = Math.min(position.epoch + 1, epochs)
+      phase: 'baseline' | 'eval' | 'test'
     ): Promise<{ emb: Float32Array; metrics: Metrics }> => {
       progress.report(
         {
-          epoch,
+          epoch: Math.min(position.epoch + 1, epochs),
           epochs,
           batch: 0,
           batches: perEpoch,
@@ -434,7 +432,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
           onEpochEnd: async (l) => {
             flushSteps()
             const t0 = performance.now()
-            const { metrics } = await evalOnce('sel', 'eval', l.epoch + 1)
+            const { metrics } = await evalOnce('sel', 'eval')
             evalSeconds += (performance.now() - t0) / 1000
             evalCount++
             const epoch1 = l.epoch + 1

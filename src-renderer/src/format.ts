@@ -53,6 +53,6 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 }
 
 /** The split on which a run picks its best epoch: its per-epoch metrics are measured there. */
-export function selectionSplit(config: { modelSelection: 'val' | 'test' }): string {
-  return config.modelSelection === 'val' ? 'validation split' : 'test split'
+export function selectionSplit(config: { modelSelection: string }): string {
+  return config.modelSelection === 'test' ? 'test split' : 'validation split'
 }

@@ -28,7 +28,7 @@ export function splitClassCounts(
   }
   if (train === null) return null
   const val =
-    config.modelSelection === 'val'
+    config.modelSelection !== 'test'
       ? Math.max(0, Math.min(train - 2, Math.max(2, Math.round(config.valRatio * train))))
       : 0
   return { train, val }
@@ -101,9 +101,6 @@ const PLAUSIBLE: {
   }
 ]
 
-/** Fewer validation classes than this make the choice of the best epoch noise. */
-export const MIN_VAL_CLASSES = 5
-
 /** A warning for each numeric setting far outside the range such runs use. */
 export function implausibleValues(config: TrainConfig): string[] {
   const out: string[] = []
@@ -133,12 +130,6 @@ export function configWarnings(config: TrainConfig, dataset: DatasetSummary | nu
             `but training has only about ${train}. Lower the batch size or raise images per class.`
         )
     }
-    const counts = splitClassCounts(config, dataset)
-    if (counts && config.modelSelection === 'val' && counts.val > 0 && counts.val < MIN_VAL_CLASSES)
-      out.push(
-        `Only ${counts.val} classes validate: R@1 on so few classes is mostly noise, so the best ` +
-          'epoch is picked almost at random. Raise the validation share, or use more classes.'
-      )
     if (train !== null && train < 2)
       out.push(
         `Training would have ${train} class${train === 1 ? '' : 'es'}; metric learning needs at least 2.`
