@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { apiSchemas, type AppEvent, type BackendReport } from '../../src-preload/contract'
 import { closeContext, createContext, type AppContext } from '../app/context'
-import { createServices, ServiceUnavailableError } from './index'
+import { createServices } from './index'
 import { backendLines, createSystemService, probedBackend, startBackendProbe } from './system'
 
 const report: BackendReport = {
@@ -112,9 +112,9 @@ describe('createServices', () => {
       expect((await services.system.status()).dataDir).toBe(dir)
       expect(await services.datasets.list()).toEqual([])
       expect(await services.runs.list()).toEqual([])
-      await expect(services.retrieval.perClass({ runId: 99 })).rejects.not.toBeInstanceOf(
-        ServiceUnavailableError
-      )
+      await expect(services.retrieval.perClass({ runId: 99 })).rejects.toMatchObject({
+        code: 'not_found'
+      })
     } finally {
       await services.dispose()
     }
