@@ -39,7 +39,8 @@ describe('hist system', () => {
       expect(s.fastPaths?.map((p) => p.name)).toEqual([
         'wasm-simd',
         'wasm-gradients',
-        'fused-adam-cpu'
+        'fused-adam-cpu',
+        'eval-similarity'
       ])
       expect(s.fastPaths?.find((p) => p.name === 'wasm-simd')?.active).toBe(true)
       expect(s.fastPaths?.find((p) => p.name === 'fused-adam-cpu')).toMatchObject({
