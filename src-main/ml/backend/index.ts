@@ -19,6 +19,7 @@ import {
   type ComputeDevice,
   type GpuAdapterInfo
 } from '../../../src-preload/contract/system'
+import { registerFastKernels } from '../kernels'
 import { describeAdapter, probeWebGpu, type ModuleLoader } from './webgpu'
 
 export { describeAdapter } from './webgpu'
@@ -191,7 +192,9 @@ export async function initBackend(opts: ProbeOptions = {}): Promise<BackendRepor
     candidates,
     device: GPU_BACKENDS.has(active) ? 'gpu' : 'cpu',
     requested: p.device,
-    ...(adapter ? { adapter } : {})
+    ...(adapter ? { adapter } : {}),
+    // The one place fast kernels are registered: for the backend just activated (none on webgpu).
+    fastPaths: registerFastKernels(active)
   }
   return current
 }
