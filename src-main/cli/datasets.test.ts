@@ -101,7 +101,8 @@ describe('hist import / datasets', () => {
         problems: [
           { kind: 'zero-byte', relPath: 'a/e.png', message: 'empty file (0 bytes)', excluded: true }
         ],
-        changes: { added: 1, removed: 0, modified: 0, unchanged: 4 }
+        changes: { added: 1, removed: 0, modified: 0, unchanged: 4 },
+        message: 'Re-imported x: 1 added, 0 removed, 0 modified, 4 unchanged'
       },
       []
     )
