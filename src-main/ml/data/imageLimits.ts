@@ -10,6 +10,7 @@
  * environment variable (child processes and worker threads inherit it), or a per-call value.
  */
 import sharp, { type FailOnOptions, type Metadata, type Sharp } from 'sharp'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Default largest image (width × height) decoded anywhere: 100 megapixels. */
 export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
@@ -18,9 +19,7 @@ export const DEFAULT_MAX_IMAGE_PIXELS = 100_000_000
 export const MAX_IMAGE_PIXELS_ENV = 'HIST_MAX_IMAGE_PIXELS'
 
 /** Thrown for an image whose header declares more pixels than the limit. */
-export class ImageTooLargeError extends Error {
-  /** Wire error code: the input was wrong, not the app. */
-  readonly code = 'invalid_payload'
+export class ImageTooLargeError extends InvalidError {
   constructor(
     readonly width: number,
     readonly height: number,
