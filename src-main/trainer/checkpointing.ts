@@ -38,14 +38,14 @@ export function resumeFromCheckpoint(
 }
 
 /** Writes the model's full state (weights, optimiser, position, best) as `name` in the run folder. */
-export function writeRunCheckpoint(
+export async function writeRunCheckpoint(
   job: RunJob,
   model: TrainModel,
   name: string,
   position: Position,
   best: BestEpoch
-): void {
-  const state: ModelState = model.captureState()
+): Promise<void> {
+  const state: ModelState = await model.captureState()
   const meta: CheckpointMeta = {
     version: 1,
     runId: job.runId,

@@ -93,7 +93,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
     const result = await trainEpochs(state, control)
     if (!result) return
     if (result.reason === 'cancelled') return send({ type: 'cancelled' })
-    if (result.reason === 'paused') return sendPaused(state, result.position)
+    if (result.reason === 'paused') return await sendPaused(state, result.position)
     // The selected model: the best epoch's weights, evaluated on the test split.
     if (state.best) restoreBest(job, run.model, state.best)
     progress.report(phaseProgress(job, cfg.epochs, perEpoch, 'test'), true)
@@ -170,7 +170,7 @@ async function trainEpochs(state: RunState, control: RunControl): Promise<FitRes
           const name = checkpointName(epoch1)
           const isBest = !state.best || score(metrics) > score(state.best.metrics)
           if (isBest) state.best = { epoch: epoch1, metrics, checkpoint: name }
-          writeRunCheckpoint(
+          await writeRunCheckpoint(
             job,
             run.model,
             name,
@@ -208,13 +208,13 @@ async function trainEpochs(state: RunState, control: RunControl): Promise<FitRes
 }
 
 /** Pauses: checkpoints mid-epoch (unless nothing moved since the last one) and says where. */
-function sendPaused(state: RunState, pos: Position): void {
+async function sendPaused(state: RunState, pos: Position): Promise<void> {
   const { job } = state
   const same = job.checkpoint !== null && pos.step === state.position.step
   let name = state.lastCheckpoint
   if (!same && (pos.batch > 0 || state.lastCheckpoint === null)) {
     name = checkpointName(pos.epoch, pos.batch)
-    writeRunCheckpoint(job, state.run.model, name, pos, state.best)
+    await writeRunCheckpoint(job, state.run.model, name, pos, state.best)
   }
   state.send({ type: 'paused', checkpoint: name, step: pos.step, epoch: pos.epoch })
 }
