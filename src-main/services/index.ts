@@ -1,6 +1,7 @@
 import { apiSchemas, type ServiceName, type Services } from '../../src-preload/contract'
 import type { AppContext } from '../app/context'
 import { createDatasetsService } from './datasets'
+import { createExperimentsService } from './experiments'
 import { createRetrievalService } from './retrieval'
 import { createRunsService } from './runs'
 import { createSystemService, type Pickers } from './system'
@@ -43,6 +44,7 @@ export function createServices(ctx: AppContext, opts: ServicesOptions = {}): App
     datasets: createDatasetsService(ctx),
     runs,
     retrieval,
+    experiments: createExperimentsService(ctx, runs),
     async dispose() {
       retrieval.dispose()
       await runs.shutdown()

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { datasetsSchemas, type DatasetsService } from './datasets'
+import { experimentsSchemas, type ExperimentsService } from './experiments'
 import type { AppEvent } from './events'
 import { retrievalSchemas, type RetrievalService } from './retrieval'
 import { runsSchemas, type RunsService } from './runs'
@@ -13,6 +14,7 @@ import { systemSchemas, type SystemService } from './system'
 export * from './common'
 export * from './datasets'
 export * from './events'
+export * from './experiments'
 export * from './presets'
 export * from './retrieval'
 export * from './runs'
@@ -23,13 +25,15 @@ export interface Services {
   datasets: DatasetsService
   runs: RunsService
   retrieval: RetrievalService
+  experiments: ExperimentsService
 }
 
 export const apiSchemas = {
   system: systemSchemas,
   datasets: datasetsSchemas,
   runs: runsSchemas,
-  retrieval: retrievalSchemas
+  retrieval: retrievalSchemas,
+  experiments: experimentsSchemas
 } as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
 
 export type ServiceName = keyof Services
