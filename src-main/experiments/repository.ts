@@ -10,6 +10,7 @@ import type {
   SweepParam
 } from '../../src-preload/contract/experiments'
 import type { TrainConfig } from '../../src-preload/contract/runs'
+import { NotFoundError } from '../../src-preload/contract/errors'
 import type { Db } from '../db'
 
 interface ExperimentRow {
@@ -132,7 +133,7 @@ export class ExperimentsRepository {
   /** The experiment; throws a clear error for an unknown id. */
   get(id: number): StoredExperiment {
     const e = this.find(id)
-    if (!e) throw new Error(`no experiment with id ${id}`)
+    if (!e) throw new NotFoundError(`no experiment with id ${id}`)
     return e
   }
 

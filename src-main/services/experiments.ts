@@ -18,6 +18,7 @@ import {
   type RunSummary,
   type TrainConfigInput
 } from '../../src-preload/contract/runs'
+import { InvalidError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
@@ -36,7 +37,7 @@ export interface ExperimentsServiceImpl extends ExperimentsService {
 function parseBase(input: TrainConfigInput): TrainConfig {
   const r = TrainConfig.safeParse(input)
   if (r.success) return r.data
-  throw new Error(
+  throw new InvalidError(
     `invalid base config: ${r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`
   )
 }
@@ -93,7 +94,7 @@ export function createExperimentsService(
     planned.forEach((p) => {
       const r = TrainConfig.safeParse(p.config)
       if (!r.success)
-        throw new Error(
+        throw new InvalidError(
           `${p.label}: invalid config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
         )
     })

@@ -7,6 +7,7 @@ import { z } from 'zod'
 import { InvalidError } from './errors'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import { experimentsSchemas, type ExperimentsService } from './experiments'
+import { explainSchemas, type ExplainService } from './explain'
 import type { AppEvent } from './events'
 import { retrievalSchemas, type RetrievalService } from './retrieval'
 import { runsSchemas, type RunsService } from './runs'
@@ -17,6 +18,7 @@ export * from './datasets'
 export * from './errors'
 export * from './events'
 export * from './experiments'
+export * from './explain'
 export * from './presets'
 export * from './retrieval'
 export * from './runs'
@@ -28,6 +30,7 @@ export interface Services {
   runs: RunsService
   retrieval: RetrievalService
   experiments: ExperimentsService
+  explain: ExplainService
 }
 
 export const apiSchemas = {
@@ -35,7 +38,8 @@ export const apiSchemas = {
   datasets: datasetsSchemas,
   runs: runsSchemas,
   retrieval: retrievalSchemas,
-  experiments: experimentsSchemas
+  experiments: experimentsSchemas,
+  explain: explainSchemas
 } as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
 
 export type ServiceName = keyof Services
