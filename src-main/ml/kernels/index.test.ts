@@ -7,7 +7,8 @@ import {
   KERNELS_WRITTEN_FOR,
   fastPathStatus,
   registerFastKernels,
-  tfjsVersionMismatch
+  tfjsVersionMismatch,
+  type FastPathStatus
 } from './index'
 import { fastTranspose } from './transpose'
 import { activeSimdKernels } from './wasmSimd'
