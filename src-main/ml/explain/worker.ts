@@ -26,7 +26,8 @@ async function handle(msg: ExplainRequest): Promise<ExplainReply> {
   ready ??= initBackend()
   await ready
   const m = await model(msg.model)
-  const [w, b] = m.head.variables as [tf.Tensor2D, tf.Tensor1D]
+  const w = m.head.variables[0] as unknown as tf.Tensor2D
+  const b = m.head.variables[1] as unknown as tf.Tensor1D
   if (msg.type === 'single') {
     const fm = await m.featureMap(msg.image)
     try {
