@@ -140,6 +140,16 @@ export default tseslint.config(
     rules: { 'no-restricted-imports': ['error', contractRule] }
   },
   {
+    // Its tests may use vitest too.
+    files: ['src-preload/contract/**/*.test.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ ...contractRule.patterns[0], regex: '^(?!zod$|vitest$|\\./)' }] }
+      ]
+    }
+  },
+  {
     files: ['src-preload/index.ts'],
     rules: {
       'no-restricted-imports': [
