@@ -105,7 +105,7 @@ beforeAll(async () => {
   const head = new EmbeddingHead(backbone.featureChannels, config.embeddingSize, 11)
   writeCheckpoint(join(runDir, 'best.ckpt'), {
     meta: {},
-    sections: { head: toPlain(head.getWeights()) }
+    sections: { head: await toPlain(head.getWeights()) }
   })
   head.dispose()
   backbone.dispose()
