@@ -229,7 +229,7 @@ export class DatasetsRepo {
 
   /**
    * The counts a dataset summary shows, stored in `datasets.counts_json`: computed once after
-   * each change (triggers clear the column, see migration 005), so listing datasets does not
+   * each change (triggers clear the column, see migration 006), so listing datasets does not
    * scan their images.
    */
   summaryCounts(id: number): SummaryCounts {

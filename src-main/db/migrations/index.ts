@@ -9,7 +9,8 @@ import { m001datasets } from './001_datasets'
 import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
-import { m005datasetCounts } from './005_dataset_counts'
+import { m005experiments } from './005_experiments'
+import { m006datasetCounts } from './006_dataset_counts'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -17,5 +18,6 @@ export const migrations: Migration[] = [
   m002runs,
   m003runCheckpoints,
   m004datasetsSource,
-  m005datasetCounts
+  m005experiments,
+  m006datasetCounts
 ]

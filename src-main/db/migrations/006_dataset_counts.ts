@@ -6,8 +6,8 @@ import type { Migration } from './index'
  * column to NULL on any change to a dataset's classes, images or problems, whoever writes
  * them; the datasets repository recomputes and stores it on the next read.
  */
-export const m005datasetCounts: Migration = {
-  version: 5,
+export const m006datasetCounts: Migration = {
+  version: 6,
   name: 'dataset_counts',
   up: /* sql */ `
     ALTER TABLE datasets ADD COLUMN counts_json TEXT;
