@@ -7,6 +7,7 @@
  * gradient tape (kernelDepth > 0), and it accepts a Tensor as a kernel's output.
  */
 import * as tf from '@tensorflow/tfjs'
+import { depthwiseFilterGradSimd } from './trainingKernels'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Rounding = 'floor' | 'round' | 'ceil' | undefined
@@ -206,6 +207,11 @@ export function depthwiseBackpropFilter(
     const [kh, kw, c, mult] = filterShape
     const n = x.shape[0]
     const xp = correlationInput(x, info)
+    if (mult === 1) {
+      // One SIMD pass over x and dy with a cache-resident [kh, kw, C] accumulator.
+      const fast = depthwiseFilterGradSimd(xp, dy, kh, kw, info.strideHeight, info.strideWidth)
+      if (fast) return fast
+    }
     const xc = tf.reshape(tf.transpose(xp, [1, 2, 0, 3]), [
       1,
       xp.shape[1],
