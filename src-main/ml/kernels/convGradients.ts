@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { depthwiseFilterGradSimd } from './trainingKernels'
+import { fastTranspose } from './transpose'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Rounding = 'floor' | 'round' | 'ceil' | undefined
@@ -133,10 +134,13 @@ export function conv2DBackpropFilter(
       top === 0 &&
       left === 0
     ) {
-      // 1×1 stride 1: dW = Xᵀ · dY as a plain matmul (wasm's transposed matmul is 20–40× slower).
+      // 1×1 stride 1: dW = Xᵀ · dY as a plain matmul (wasm's transposed matmul is 20–40× slower),
+      // transposing the smaller of the two full-size operands (SIMD transpose when on).
       const m = x.shape[0] * x.shape[1] * x.shape[2]
-      const g = tf.matMul(tf.transpose(tf.reshape(dy, [m, co])), tf.reshape(x, [m, ci]))
-      return tf.reshape(tf.transpose(g), filterShape)
+      const x2 = tf.reshape(x, [m, ci]) as tf.Tensor2D
+      const d2 = tf.reshape(dy, [m, co]) as tf.Tensor2D
+      if (ci <= co) return tf.reshape(tf.matMul(fastTranspose(x2), d2), filterShape)
+      return tf.reshape(fastTranspose(tf.matMul(fastTranspose(d2), x2)), filterShape)
     }
     const xc = tf.transpose(correlationInput(x, info), [3, 1, 2, 0]) as tf.Tensor4D // [Ci, H', W', N]
     const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D // [Ho, Wo, N, Co]

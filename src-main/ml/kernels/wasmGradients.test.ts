@@ -106,6 +106,17 @@ describe('wasm gradient kernels', () => {
     })
   }
 
+  it('1×1 convolutions with more inputs than outputs and the reverse agree with cpu', async () => {
+    for (const [ci, co] of [
+      [8, 4],
+      [4, 12]
+    ]) {
+      await expectAgree({ x: make([2, 5, 6, ci], 50), w: make([1, 1, ci, co], 51) }, (t) =>
+        tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, 1, 'same')
+      )
+    }
+  })
+
   it('the SIMD depthwise filter gradient runs for channels in fours, not otherwise', () => {
     const xp = tf.ones([1, 5, 5, 8]) as tf.Tensor4D
     const dy = tf.ones([1, 3, 3, 8]) as tf.Tensor4D
