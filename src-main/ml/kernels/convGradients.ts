@@ -7,7 +7,7 @@
  * gradient tape (kernelDepth > 0), and it accepts a Tensor as a kernel's output.
  */
 import * as tf from '@tensorflow/tfjs'
-import { depthwiseFilterGradSimd } from './trainingKernels'
+import { depthwiseFilterGradSimd, depthwiseInputGradSimd } from './trainingKernels'
 import { fastTranspose } from './transpose'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
@@ -260,6 +260,17 @@ export function depthwiseBackpropInput(
   )
   return tf.tidy(() => {
     const [kh, kw, c, mult] = filter.shape
+    if (mult === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      // One SIMD scatter into the padded input, then the padding is cropped off.
+      const hp = kh + (info.outHeight - 1) * info.strideHeight
+      const wp = kw + (info.outWidth - 1) * info.strideWidth
+      const padded = depthwiseInputGradSimd(dy, filter, hp, wp, info.strideHeight, info.strideWidth)
+      if (padded) {
+        const { top, left } = info.padInfo
+        const h = padOrCrop(padded, 1, -top, inputShape[1] + top - hp)
+        return padOrCrop(h, 2, -left, inputShape[2] + left - wp)
+      }
+    }
     // Transposed convolution: zero-dilate dy by the stride, pad so that every input pixel sees
     // the full (flipped) filter, then a stride-1 'valid' depthwise conv.
     const g = transposedConvInput(dy, info, inputShape[1], inputShape[2])

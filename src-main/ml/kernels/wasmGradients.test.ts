@@ -149,6 +149,7 @@ describe('wasm gradient kernels', () => {
     const names = new Set(info.kernels.map((k) => k.name))
     expect(names).toContain('HistStudioRelu6Grad')
     expect(names).toContain('HistStudioDepthwiseFilterGrad')
+    expect(names).toContain('HistStudioDepthwiseInputGrad')
     expect(names).not.toContain('LessEqual')
     tf.dispose([x, w])
   })

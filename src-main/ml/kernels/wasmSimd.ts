@@ -17,7 +17,7 @@ import * as tf from '@tensorflow/tfjs'
 import { adamFn } from './simd/adam.simd'
 import { assemble } from './simd/assembler'
 import { distBackFn } from './simd/distBack.simd'
-import { depthwiseFilterFn } from './simd/depthwiseFilter.simd'
+import { depthwiseFilterFn, depthwiseInputFn } from './simd/depthwiseGrads.simd'
 import { distPrepFn } from './simd/distPrep.simd'
 import { relu6GradFn } from './simd/relu6Grad.simd'
 import { transposeFn } from './simd/transpose.simd'
@@ -69,6 +69,22 @@ export interface SimdKernels {
     sh: number,
     sw: number
   ): void
+  /** Depthwise conv input gradient (padded); see depthwiseInputFn. */
+  dwInput(
+    w: number,
+    dy: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    cb: number,
+    ho: number,
+    wo: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number
+  ): void
   /** relu6 gradient; see relu6GradFn. */
   relu6Grad(x: number, dy: number, out: number, n: number): void
   /** 2-D transpose; see transposeFn. */
@@ -97,6 +113,7 @@ export function simdModuleBytes(): Uint8Array {
     distBackFn(),
     transposeFn(),
     depthwiseFilterFn(),
+    depthwiseInputFn(),
     relu6GradFn()
   ])
 }
