@@ -42,10 +42,18 @@ async function main(): Promise<void> {
     tf.dispose([value, ...Object.values(grads)])
     return performance.now() - t
   }
+  // The wasm heap only grows, so its size is the peak (it cannot exceed 4 GB).
+  const heapMb = () =>
+    Math.round(
+      ((tf.backend() as unknown as { wasm?: { HEAPU8?: Uint8Array } }).wasm?.HEAPU8?.length ?? 0) /
+        2 ** 20
+    )
   const load0 = os.loadavg()[0]
   forward()
   const fwd = Array.from({ length: steps }, forward)
+  console.error(`forward done, wasm heap ${heapMb()} MB`)
   step()
+  console.error(`warm-up step done, wasm heap ${heapMb()} MB`)
   const c0 = process.cpuUsage()
   const full = Array.from({ length: steps }, step)
   const cpu = process.cpuUsage(c0)
@@ -60,6 +68,7 @@ async function main(): Promise<void> {
     backwardOverForward: Number(((median(full) - median(fwd)) / median(fwd)).toFixed(2)),
     cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps),
     pytorchReferenceMsPerStep: 4200,
+    wasmHeapPeakMb: heapMb(),
     loadAverage: [Number(load0.toFixed(2)), Number(os.loadavg()[0].toFixed(2))]
   }
   console.log(result)

@@ -3,8 +3,8 @@
  * MobileNetV2 fine-tuning step, bench/finetune.bench.ts with BENCH_PROFILE=1):
  *  - the depthwise filter gradient, which ./convGradients.ts otherwise runs as a depthwise
  *    convolution with an image-sized filter, and the depthwise input gradient, otherwise a
- *    convolution over a zero-dilated copy of dy (4× the pixels at stride 2; at batch 32 these
- *    copies ran the wasm heap out of its 4 GB);
+ *    convolution over a zero-dilated, padded copy of dy (4× the pixels at stride 2, with
+ *    XNNPACK operators whose creation ran out of memory at batch 32);
  *  - the Relu6 gradient, five kernels (LessEqual, Step, Cast, two Multiply) for one mask.
  * Both are registered for wasm only (registerFastKernels) and used only while the SIMD path is on;
  * everywhere else the tfjs ops run.
