@@ -385,8 +385,12 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       return trainSec + (evalCount ? (evalSeconds / evalCount) * (epochs - epoch) : 0)
     }
 
-    const writeState = (name: string, pos: Position, bestMeta: CheckpointMeta['best']): void => {
-      const state: ModelState = model!.captureState()
+    const writeState = async (
+      name: string,
+      pos: Position,
+      bestMeta: CheckpointMeta['best']
+    ): Promise<void> => {
+      const state: ModelState = await model!.captureState()
       const meta: CheckpointMeta = {
         version: 1,
         runId: job.runId,
@@ -439,7 +443,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
             const name = checkpointName(epoch1)
             const isBest = !best || score(metrics) > score(best.metrics)
             if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
-            writeState(name, { epoch: epoch1, batch: 0, step: l.step }, best)
+            await writeState(name, { epoch: epoch1, batch: 0, step: l.step }, best)
             lastCheckpoint = name
             send({
               type: 'epoch',
@@ -475,7 +479,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       let name = lastCheckpoint
       if (!same && (pos.batch > 0 || lastCheckpoint === null)) {
         name = checkpointName(pos.epoch, pos.batch)
-        writeState(name, pos, best)
+        await writeState(name, pos, best)
       }
       return send({ type: 'paused', checkpoint: name, step: pos.step, epoch: pos.epoch })
     }
@@ -587,10 +591,10 @@ export async function probeRun(
     const input = cfg.frozen ? tf.tidy(() => tf.randomNormal([sample.length, dim])) : x
     const { trainStep } = await import('../ml/train/step')
     const vars = m.trainableVariables(cfg.warm)
-    trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
+    await trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
     const t1 = performance.now()
     const steps = 3
-    for (let i = 0; i < steps; i++) trainStep(m, input, y, vars, i + 1)
+    for (let i = 0; i < steps; i++) await trainStep(m, input, y, vars, i + 1)
     const stepSec = (performance.now() - t1) / 1000 / steps
     tf.dispose([x, y, input])
     const evalImages =
