@@ -130,6 +130,18 @@ describe('wasm gradient kernels', () => {
     tf.dispose([xp, dy, g!, odd])
   })
 
+  it('clone (Identity) shares the buffer instead of copying it, and stays valid alone', () => {
+    const x = tf.tensor2d([1, 2, 3, 4], [2, 2])
+    const y = tf.clone(x)
+    expect(y.dataId).toBe(x.dataId) // no second buffer
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4])
+    const v = tf.variable(y)
+    v.assign(tf.zeros([2, 2]))
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]) // assign re-points, never writes in place
+    tf.dispose([y, v])
+  })
+
   it('relu6 gradient (SIMD) agrees with cpu, at 0 and 6 exactly and on a ragged size', async () => {
     const x = make([3, 5, 7], 32)
     x.data = x.data.map((v) => v * 5)
