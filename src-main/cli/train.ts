@@ -27,6 +27,7 @@ import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
+import { invoke } from '../dispatch'
 
 /** Options of `hist train`. */
 export interface TrainOptions {
@@ -173,7 +174,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   try {
     const input = await trainInputFromOptions(ctx, o, quiet)
     service = createRunsService(ctx)
-    const run = await service.start(input as TrainConfigInput)
+    const run = await invoke('runs', service, 'start', input)
     quiet(
       `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
     )
@@ -276,7 +277,7 @@ async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const runs = await service.list()
+    const runs = await invoke('runs', service, 'list', undefined)
     printResult(o.json, runs, () => {
       if (!runs.length) return 'No runs yet. Try: npm run demo'
       const pct = (m: Metrics | null): string => (m ? (m.recall['1'] * 100).toFixed(1) : '—')
@@ -304,7 +305,7 @@ async function exportCommand(
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const res = await service.exportRun({ id, outDir: resolve(o.out) })
+    const res = await invoke('runs', service, 'exportRun', { id, outDir: resolve(o.out) })
     printResult(o.json, res, () => `Exported run #${id} to ${res.path}`)
   } finally {
     closeContext(ctx)
