@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import { registerDatasetCommands } from './datasets'
 import { registerServe } from './serve'
 import { registerExperiments } from './sweep'
+import { registerSystem } from './system'
 import { registerTrain } from './train'
 
 /** Every command module; each adds its commands to the program. */
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerDatasetCommands(program)
   registerTrain(program)
   registerExperiments(program)
+  registerSystem(program)
 }
