@@ -55,6 +55,7 @@ async function main(): Promise<void> {
       runId = run.id
     }
     const run = new RunsRepository(ctx.db).get(runId)
+    if (run.datasetId === null) throw new Error(`run ${runId}'s dataset was removed`)
     const ids = datasetsRepo(ctx.db)
       .images(run.datasetId)
       .slice(0, 22)
