@@ -20,23 +20,34 @@ export const useExperimentsStore = defineStore('experiments', () => {
   /** The latest progress of each run that is training now. */
   const progress = ref<Record<number, RunProgress>>({})
 
+  // Refreshes overlap under load; only the latest request's answer may land, or an older,
+  // slower answer would overwrite a fresher one and leave the page stale.
+  let loadSeq = 0
+  let openSeq = 0
+
   async function load(): Promise<void> {
+    const seq = ++loadSeq
     try {
-      list.value = await getApi().experiments.list()
+      const l = await getApi().experiments.list()
+      if (seq !== loadSeq) return
+      list.value = l
       error.value = null
     } catch (err) {
-      error.value = errorMessage(err)
+      if (seq === loadSeq) error.value = errorMessage(err)
     } finally {
       loaded.value = true
     }
   }
 
   async function open(id: number): Promise<void> {
+    const seq = ++openSeq
     try {
-      current.value = await getApi().experiments.get({ id })
+      const e = await getApi().experiments.get({ id })
+      if (seq !== openSeq) return
+      current.value = e
       currentError.value = null
     } catch (err) {
-      currentError.value = errorMessage(err)
+      if (seq === openSeq) currentError.value = errorMessage(err)
     }
   }
 
