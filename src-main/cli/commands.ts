@@ -10,6 +10,6 @@ export function registerCommands(program: Command): void {
   registerServe(program)
   registerDatasetCommands(program)
   registerTrain(program)
-  registerExperiments(program)
   registerSystem(program)
+  registerExperiments(program)
 }
