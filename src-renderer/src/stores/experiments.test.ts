@@ -1,11 +1,16 @@
 import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it } from 'vitest'
-import { TrainConfig, type ExperimentDetail, type HistApi } from '../../../src-preload/contract'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
+import {
+  TrainConfig,
+  type AppEvent,
+  type ExperimentDetail,
+  type HistApi
+} from '../../../src-preload/contract'
 import { setApi } from '../api'
 import { useExperimentsStore } from './experiments'
 
-const detail = (status: ExperimentDetail['status']): ExperimentDetail => ({
-  id: 2,
+const detail = (status: ExperimentDetail['status'], id = 2): ExperimentDetail => ({
+  id,
   kind: 'ablation',
   name: 'a',
   datasetId: 1,
@@ -21,13 +26,23 @@ const detail = (status: ExperimentDetail['status']): ExperimentDetail => ({
 
 describe('experiments store', () => {
   let answers: ((d: ExperimentDetail) => void)[]
+  let asked: number[]
+  let emit: (e: AppEvent) => void
   beforeEach(() => {
     setActivePinia(createPinia())
     answers = []
+    asked = []
     setApi({
-      onEvent: () => () => undefined,
+      onEvent: (l: (e: AppEvent) => void) => {
+        emit = l
+        return () => undefined
+      },
       experiments: {
-        get: () => new Promise<ExperimentDetail>((res) => answers.push(res))
+        get: ({ id }: { id: number }) => {
+          asked.push(id)
+          return new Promise<ExperimentDetail>((res) => answers.push(res))
+        },
+        list: () => Promise.resolve([])
       }
     } as unknown as HistApi)
   })
@@ -41,5 +56,21 @@ describe('experiments store', () => {
     answers[0](detail('running')) // then the stale one
     await first
     expect(store.current?.status).toBe('partial')
+  })
+
+  it('refreshes the experiment being opened, not the one shown before (opening #2 after #1)', async () => {
+    vi.useFakeTimers()
+    try {
+      const store = useExperimentsStore()
+      const one = store.open(1)
+      answers[0](detail('completed', 1))
+      await one
+      void store.open(2) // its answer is still on the way when a run event arrives
+      emit({ type: 'run.status', runId: 7, status: 'running', message: null })
+      await vi.advanceTimersByTimeAsync(400)
+      expect(asked).toEqual([1, 2, 2])
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -39,7 +39,11 @@ export const useExperimentsStore = defineStore('experiments', () => {
     }
   }
 
+  /** The experiment the page shows (what refreshes reload, even before its first answer). */
+  let viewed: number | null = null
+
   async function open(id: number): Promise<void> {
+    viewed = id
     const seq = ++openSeq
     try {
       const e = await getApi().experiments.get({ id })
@@ -82,14 +86,17 @@ export const useExperimentsStore = defineStore('experiments', () => {
     if (current.value?.id === id) current.value = null
   }
 
-  const ownsRun = (runId: number): boolean => !!current.value?.points.some((p) => p.runId === runId)
+  /** Whether a run belongs to the shown experiment (not loaded yet: assume it does). */
+  const ownsRun = (runId: number): boolean =>
+    viewed !== null &&
+    (current.value?.id !== viewed || current.value.points.some((p) => p.runId === runId))
   let timer: ReturnType<typeof setTimeout> | null = null
   /** Refetches the open experiment (and the list) at most every 300 ms. */
   function refreshSoon(): void {
     if (timer) return
     timer = setTimeout(() => {
       timer = null
-      if (current.value) void open(current.value.id)
+      if (viewed !== null) void open(viewed)
       if (loaded.value) void load()
     }, 300)
   }
