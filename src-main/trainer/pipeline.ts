@@ -480,8 +480,16 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
 
     // The selected model: the best epoch's weights, evaluated on the test split.
     if (best) {
-      const ck = readCheckpoint<CheckpointMeta>(join(job.runDir, best.checkpoint))
-      model.restoreState({ sections: ck.sections, optimizerSteps: ck.meta.optimizerSteps }, false)
+      let ck: ReturnType<typeof readCheckpoint<CheckpointMeta>> | null = null
+      try {
+        ck = readCheckpoint<CheckpointMeta>(join(job.runDir, best.checkpoint))
+      } catch (err) {
+        // A damaged or lost best checkpoint should not cost the whole run: test the last model.
+        log('warn', `${(err as Error).message}; the last epoch's model is tested instead.`)
+        best = null
+      }
+      if (ck)
+        model.restoreState({ sections: ck.sections, optimizerSteps: ck.meta.optimizerSteps }, false)
     }
     progress.report(
       {
