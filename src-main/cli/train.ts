@@ -29,7 +29,7 @@ import { openCliContext, printResult, setExitCode, UsageError } from './common'
 import { announceAdopted, followRun, formatMetrics, orphanNote } from './follow'
 
 /** Options of `hist train`. */
-interface TrainOptions {
+export interface TrainOptions {
   dataset: string
   preset?: string
   loss?: string
@@ -77,7 +77,11 @@ async function resolveDataset(
   return res.dataset.id
 }
 
-async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
+// formatMetrics lives in ./follow (with the rest of following a run); re-exported for sweep.
+export { formatMetrics }
+
+/** Checks the config options of `hist train` (shared by `hist sweep`); throws UsageError. */
+function checkTrainOptions(o: TrainOptions): void {
   if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
   if (o.preset && !isPresetName(o.preset))
     throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
@@ -87,35 +91,51 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
   if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
     throw new UsageError('--model-selection must be val or test')
+}
+
+/**
+ * The training config the options of `hist train` describe (preset under explicit values),
+ * importing --dataset first when it is a path. `hist sweep` builds its base config with this.
+ */
+export async function trainInputFromOptions(
+  ctx: AppContext,
+  o: TrainOptions,
+  log: (s: string) => void
+): Promise<Partial<TrainConfigInput>> {
+  checkTrainOptions(o)
   const epochs = intOption('epochs', o.epochs)
   const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
   const batchSize = intOption('batch-size', o.batchSize, 4)
   const lr = o.lr === undefined ? undefined : Number(o.lr)
   if (lr !== undefined && !(lr > 0))
     throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
+  const datasetId = await resolveDataset(ctx, o.dataset, log)
+  return applyTrainPreset(o.preset as PresetName | undefined, {
+    datasetId,
+    loss: o.loss as LossName | undefined,
+    epochs,
+    frozen: o.fineTune ? false : o.frozen ? true : undefined,
+    backbone: o.backbone
+      ? o.backbone === 'small-cnn'
+        ? { kind: 'small-cnn', inputSize: 32 }
+        : { kind: 'mobilenetv2' }
+      : undefined,
+    seed,
+    batchSize,
+    lr,
+    name: o.name,
+    modelSelection: o.modelSelection as 'val' | 'test' | undefined
+  })
+}
 
+async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
+  checkTrainOptions(o)
   const ctx = openCliContext(cmd)
   const log = (s: string): void => void process.stderr.write(`${s}\n`)
   const quiet = (s: string): void => (o.json ? undefined : log(s))
   let service: ReturnType<typeof createRunsService> | null = null
   try {
-    const datasetId = await resolveDataset(ctx, o.dataset, quiet)
-    const input: Partial<TrainConfigInput> = applyTrainPreset(o.preset as PresetName | undefined, {
-      datasetId,
-      loss: o.loss as LossName | undefined,
-      epochs,
-      frozen: o.fineTune ? false : o.frozen ? true : undefined,
-      backbone: o.backbone
-        ? o.backbone === 'small-cnn'
-          ? { kind: 'small-cnn', inputSize: 32 }
-          : { kind: 'mobilenetv2' }
-        : undefined,
-      seed,
-      batchSize,
-      lr,
-      name: o.name,
-      modelSelection: o.modelSelection as 'val' | 'test' | undefined
-    })
+    const input = await trainInputFromOptions(ctx, o, quiet)
     // Runs an earlier owner left behind (killed, crashed) resume first: say so.
     service = createRunsService(ctx, { noRecover: true })
     announceAdopted(ctx, service, service.recover(), quiet)
@@ -240,13 +260,9 @@ async function importRunCommand(cmd: Command, dir: string, o: { json?: boolean }
   }
 }
 
-/** Registers train, eval, runs, export and import-run on the program. */
-export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description(
-      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
-    )
+/** Adds the training-config options of `hist train` to a command (`hist sweep` reuses them). */
+export function addTrainConfigOptions(cmd: Command): Command {
+  return cmd
     .requiredOption(
       '--dataset <id|path|demo>',
       'a dataset id, a folder or list file to import, or "demo"'
@@ -265,6 +281,16 @@ export function registerTrain(program: Command): void {
       'pick the best epoch on a validation split (default) or on test (official)'
     )
     .option('--name <text>', 'a name for the run')
+}
+
+/** Registers train, eval, runs, export and import-run on the program. */
+export function registerTrain(program: Command): void {
+  const train = program
+    .command('train')
+    .description(
+      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
+    )
+  addTrainConfigOptions(train)
     .option('--json', 'print the final run as JSON and no progress bar')
     .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
   program

@@ -3,8 +3,14 @@
  * to the model, so that a wrong file fails with a clear message instead of inside TensorFlow.
  */
 import { readFile, stat } from 'node:fs/promises'
-import sharp from 'sharp'
-import { invalid, notFound } from './errors'
+import type { Metadata } from 'sharp'
+import { InvalidError, NotFoundError } from '../../src-preload/contract/errors'
+import {
+  checkImageSize,
+  ImageTooLargeError,
+  maxImagePixels,
+  openBounded
+} from '../ml/data/imageLimits'
 
 /** Image formats sharp decodes that we accept as a query. */
 const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'bmp'])
@@ -24,9 +30,9 @@ export interface QueryImage {
 export function decodeBase64(text: string): Buffer {
   const body = text.replace(/^data:[^,]*;base64,/i, '').replace(/\s+/g, '')
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body))
-    throw invalid('the dropped image data is not valid base64')
+    throw new InvalidError('the dropped image data is not valid base64')
   const buf = Buffer.from(body, 'base64')
-  if (buf.length === 0) throw invalid('the dropped image data is empty')
+  if (buf.length === 0) throw new InvalidError('the dropped image data is empty')
   return buf
 }
 
@@ -43,36 +49,41 @@ export async function loadQueryImage(p: {
   if (p.path !== undefined) {
     where = `"${p.path}"`
     const st = await stat(p.path).catch(() => null)
-    if (!st) throw notFound(`the query image ${where} does not exist`)
-    if (!st.isFile()) throw invalid(`the query image ${where} is not a file`)
-    if (st.size === 0) throw invalid(`the query image ${where} is empty`)
+    if (!st) throw new NotFoundError(`the query image ${where} does not exist`)
+    if (!st.isFile()) throw new InvalidError(`the query image ${where} is not a file`)
+    if (st.size === 0) throw new InvalidError(`the query image ${where} is empty`)
     if (st.size > MAX_QUERY_BYTES)
-      throw invalid(`the query image ${where} is larger than ${MAX_QUERY_BYTES >> 20} MB`)
+      throw new InvalidError(`the query image ${where} is larger than ${MAX_QUERY_BYTES >> 20} MB`)
     bytes = await readFile(p.path)
   } else if (p.dataBase64 !== undefined) {
     where = 'the dropped image'
     bytes = decodeBase64(p.dataBase64)
   } else {
-    throw invalid('give either path or dataBase64')
+    throw new InvalidError('give either path or dataBase64')
   }
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>
+  const limit = maxImagePixels()
+  let meta: Metadata
   try {
-    meta = await sharp(bytes).metadata()
+    // Header only: an image above the pixel limit is refused before any pixel is decoded.
+    meta = await checkImageSize(bytes, limit)
   } catch (err) {
+    if (err instanceof ImageTooLargeError) throw new InvalidError(`${where} is too large: ${err.message}`)
     const why = err instanceof Error ? err.message : String(err)
-    throw invalid(`${where} is not an image that can be read (${why})`)
+    throw new InvalidError(`${where} is not an image that can be read (${why})`)
   }
   if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) {
-    throw invalid(
+    throw new InvalidError(
       `${where} is not a supported image (format ${meta.format ?? 'unknown'}); use JPEG, PNG, WebP, GIF, TIFF or AVIF`
     )
   }
   // Metadata reads only the header: decode the pixels too, so a truncated file fails here.
+  // Through a small resize, so a large image streams (and JPEG/WebP shrink on load) instead of
+  // being held at full size.
   try {
-    await sharp(bytes).raw().toBuffer()
+    await openBounded(bytes, { limit }).resize(256, 256, { fit: 'inside' }).raw().toBuffer()
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
-    throw invalid(`${where} is damaged and cannot be decoded (${why})`)
+    throw new InvalidError(`${where} is damaged and cannot be decoded (${why})`)
   }
   return { bytes, format: meta.format, width: meta.width, height: meta.height }
 }

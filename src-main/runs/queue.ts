@@ -12,11 +12,11 @@ import type { RunLogEntry, RunStatus } from '../../src-preload/contract/runs'
 import type { AppContext } from '../app/context'
 import type { FromTrainer, RunJob } from '../trainer/protocol'
 import { pruneCheckpoints } from '../ml/train/checkpoints'
-import { ConflictError } from './errors'
 import { findFallback } from './fallback'
 import { RunRecoveryRepository } from './recoveryRepository'
 import type { RunsRepository } from './repository'
 import type { TrainerClient } from './trainerClient'
+import { ConflictError } from '../../src-preload/contract/errors'
 
 /** How the queue builds jobs and starts trainers (tests and the bench replace parts). */
 export interface QueueOptions {

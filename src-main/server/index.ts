@@ -10,15 +10,19 @@ import type { Duplex } from 'node:stream'
 import { extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { AppEvent, Services } from '../../src-preload/contract'
+import {
+  toWireError,
+  type AppEvent,
+  type Services,
+  type WireError
+} from '../../src-preload/contract'
 import {
   API_PREFIX,
   EVENTS_PATH,
   MEDIA_PREFIX,
-  TOKEN_COOKIE,
-  type WireError
+  TOKEN_COOKIE
 } from '../../src-preload/contract/wire'
-import { dispatch, toWireError } from '../dispatch'
+import { dispatch } from '../dispatch'
 import type { EventBus } from '../app/events'
 import {
   cookieToken,
@@ -234,6 +238,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       sendError(res, unauthorized('unexpected Host header'))
       return
     }
+    // A browser names the page that sent a request: a foreign page is refused whatever
+    // credentials it carries (a leaked token must not let another site drive the API).
+    const origin = req.headers.origin
+    if (origin !== undefined && !ownOrigins().includes(origin)) {
+      sendError(res, unauthorized('cross-origin requests are refused'))
+      return
+    }
     const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`)
     let pathname: string
     try {
@@ -277,8 +288,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      console.error('web mode: request failed', err)
-      if (!res.headersSent) sendError(res, toWireError(err))
+      const error = toWireError(err)
+      if (error.code === 'internal') console.error('web mode: request failed', err)
+      if (!res.headersSent) sendError(res, error)
       else res.destroy()
     })
   })

@@ -5,6 +5,7 @@
  */
 import {
   ImportRequest,
+  NotFoundError,
   SplitSpec,
   type DatasetDetail,
   type DatasetsService,
@@ -21,17 +22,16 @@ import {
   datasetSummary,
   listDatasets,
   listImages,
-  NotFoundError,
   requireDataset
 } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { computeSplit } from '../datasets/split'
 import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
-import { ConflictError } from '../runs/errors'
+import { ConflictError } from '../../src-preload/contract'
 import { RunRecoveryRepository } from '../runs/recoveryRepository'
 
-/** Applies a split spec to a dataset's classes and stores it; throws SplitError when it does not fit. */
+/** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
 export function applySplit(ctx: AppContext, id: number, split: SplitSpec): DatasetSummary {
   const spec = SplitSpec.parse(split)
   const repo = datasetsRepo(ctx.db)

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { Metrics } from '../../src-preload/contract/common'
+import { invalidField } from '../../src-preload/contract/errors'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { initBackend } from '../ml/backend'
 import { decodeImageU8, normalize, toBatch } from '../ml/data/decode'
@@ -150,7 +151,8 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
   const selLabels = denseLabels(selItems).labels
   const testLabels = denseLabels(job.test).labels
   if (trainItems.length < cfg.batchSize)
-    throw new Error(
+    throw invalidField(
+      'batchSize',
       `the training split has ${trainItems.length} images, fewer than one batch of ${cfg.batchSize}`
     )
 
@@ -383,8 +385,12 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       return trainSec + (evalCount ? (evalSeconds / evalCount) * (epochs - epoch) : 0)
     }
 
-    const writeState = (name: string, pos: Position, bestMeta: CheckpointMeta['best']): void => {
-      const state: ModelState = model!.captureState()
+    const writeState = async (
+      name: string,
+      pos: Position,
+      bestMeta: CheckpointMeta['best']
+    ): Promise<void> => {
+      const state: ModelState = await model!.captureState()
       const meta: CheckpointMeta = {
         version: 1,
         runId: job.runId,
@@ -437,7 +443,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
             const name = checkpointName(epoch1)
             const isBest = !best || score(metrics) > score(best.metrics)
             if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
-            writeState(name, { epoch: epoch1, batch: 0, step: l.step }, best)
+            await writeState(name, { epoch: epoch1, batch: 0, step: l.step }, best)
             lastCheckpoint = name
             send({
               type: 'epoch',
@@ -473,7 +479,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       let name = lastCheckpoint
       if (!same && (pos.batch > 0 || lastCheckpoint === null)) {
         name = checkpointName(pos.epoch, pos.batch)
-        writeState(name, pos, best)
+        await writeState(name, pos, best)
       }
       return send({ type: 'paused', checkpoint: name, step: pos.step, epoch: pos.epoch })
     }
@@ -593,10 +599,10 @@ export async function probeRun(
     const input = cfg.frozen ? tf.tidy(() => tf.randomNormal([sample.length, dim])) : x
     const { trainStep } = await import('../ml/train/step')
     const vars = m.trainableVariables(cfg.warm)
-    trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
+    await trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
     const t1 = performance.now()
     const steps = 3
-    for (let i = 0; i < steps; i++) trainStep(m, input, y, vars, i + 1)
+    for (let i = 0; i < steps; i++) await trainStep(m, input, y, vars, i + 1)
     const stepSec = (performance.now() - t1) / 1000 / steps
     tf.dispose([x, y, input])
     const evalImages =

@@ -35,7 +35,7 @@ export const BackboneSpec = z.discriminatedUnion('kind', [
 export type BackboneSpec = z.infer<typeof BackboneSpec>
 
 /** Every hyperparameter of a run. Defaults follow the official HIST code (CUB preset). */
-export const TrainConfig = z.object({
+const TrainConfigFields = z.object({
   datasetId: Id,
   /** Class-disjoint split; 'preset' uses the dataset's standard protocol. */
   split: SplitSpec.default({ kind: 'preset' }),
@@ -61,6 +61,10 @@ export const TrainConfig = z.object({
   alpha: z.number().positive().default(1.1),
   /** λ_s, the weight of the HGNN cross-entropy. */
   ls: z.number().min(0).default(1),
+  /** HIST: include the distribution loss L_ds (off = the hypergraph CE alone, for ablations). */
+  histDs: z.boolean().default(true),
+  /** HIST: the HGNN's graph: the semantic-tuplet hypergraph, or a plain pairwise sample graph (ablation). */
+  histGraph: z.enum(['hypergraph', 'graph']).default('hypergraph'),
   hgnnHidden: z.number().int().min(4).max(4096).default(512),
   sampler: z.enum(['random', 'balanced']).default('random'),
   /** Images per class in a balanced batch. */
@@ -74,6 +78,18 @@ export const TrainConfig = z.object({
   margin: z.number().min(0).default(0.1),
   scale: z.number().positive().default(32),
   name: z.string().max(200).optional()
+})
+
+/** A run's config: the fields above plus the checks that relate two fields. */
+export const TrainConfig = TrainConfigFields.superRefine((c, ctx) => {
+  // A balanced batch holds batchSize / ipc whole classes.
+  if (c.sampler === 'balanced' && c.batchSize % c.ipc !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['batchSize'],
+      message: `must be a multiple of the images per class (ipc = ${c.ipc}) with the balanced sampler`
+    })
+  }
 })
 export type TrainConfig = z.output<typeof TrainConfig>
 export type TrainConfigInput = z.input<typeof TrainConfig>

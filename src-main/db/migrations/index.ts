@@ -9,7 +9,8 @@ import { m001datasets } from './001_datasets'
 import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
-import { m005runPrevCheckpoint } from './005_run_prev_checkpoint'
+import { m005experiments } from './005_experiments'
+import { m006runPrevCheckpoint } from './006_run_prev_checkpoint'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -17,5 +18,6 @@ export const migrations: Migration[] = [
   m002runs,
   m003runCheckpoints,
   m004datasetsSource,
-  m005runPrevCheckpoint
+  m005experiments,
+  m006runPrevCheckpoint
 ]
