@@ -20,6 +20,7 @@ import {
   writeSync
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 const MAGIC = 'HISTCKP1'
 
@@ -131,7 +132,7 @@ export function writeCheckpoint(file: string, ckpt: Checkpoint): void {
  * A checkpoint file that cannot be used: missing, foreign, truncated or damaged. The message
  * names the file and the problem, never the file's content.
  */
-export class CheckpointError extends Error {
+export class CheckpointError extends InvalidError {
   constructor(
     readonly file: string,
     readonly problem: string
