@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path'
 import { verifyCheckpoint } from '../ml/train/checkpoints'
-import type { CheckpointMeta } from '../trainer/pipeline'
+import type { CheckpointMeta } from '../trainer/checkpointing'
 import type { RunResumeState } from './repository'
 
 /** Where to resume from after a damaged last checkpoint. */
