@@ -19,8 +19,8 @@ import type { EpochRecord } from '../../src-preload/contract/runs'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { importDataset } from '../datasets/importer'
 import { createRunsService, type RunsServiceImpl } from '../services/runs'
-import { pidAlive } from './queue'
-import { makeSmallDataset, REPO_ROOT, smallConfig, spawnHist } from './smallRuns.testutil'
+import { pidAlive } from '../runs/queue'
+import { makeSmallDataset, REPO_ROOT, smallConfig, spawnHist } from '../runs/smallRuns.testutil'
 
 let dir: string
 let dataDir: string
