@@ -1,9 +1,9 @@
 /** datasets.list reads stored counts: its cost does not grow with the number of images. */
 import { afterEach, describe, expect, it } from 'vitest'
-import { applySplit } from '../services/datasets'
-import { importDataset } from './importer'
-import { datasetSummary, listDatasets } from './queries'
-import { makeFolderDataset, tempContext, tempDir } from './testkit'
+import { applySplit } from './datasets'
+import { importDataset } from '../datasets/importer'
+import { datasetSummary, listDatasets } from '../datasets/queries'
+import { makeFolderDataset, tempContext, tempDir } from '../datasets/testkit'
 
 const ctxs: ReturnType<typeof tempContext>[] = []
 function ctx(): ReturnType<typeof tempContext> {
