@@ -120,7 +120,7 @@ describe('fault suite', () => {
     }
   })
 
-  it('a failed run is retried from its last good checkpoint (runs.retry); others answer conflict', async () => {
+  it('a failed run is retried from its last good checkpoint (hist resume → runs.retry); others answer conflict', async () => {
     const s1 = service()
     const run = await s1.start(smallConfig(datasetId))
     await nextEvent(epochDone(run.id, 2))
@@ -128,21 +128,19 @@ describe('fault suite', () => {
     const st = s1.repo.resumeState(run.id)
     const kept = s1.repo.epochs(run.id).slice(0, st.epochsDone)
     s1.repo.markFinished(run.id, 'failed', 'disk full (simulated)')
-    const s2 = service()
-    try {
-      expect(s2.repo.get(run.id).status).toBe('failed') // recovery leaves failed runs alone
-      await s2.retry({ id: run.id })
-      expect(await s2.waitFor(run.id)).toBe('completed')
-      expectIntact(s2, run.id, 4, kept)
-      const log = s2.repo.detail(run.id).log.map((l) => l.message)
-      expect(log).toContain(
-        `Retrying the failed run from checkpoint ${st.checkpoint} (epoch ${st.epochsDone}).`
-      )
-      await expect(s2.retry({ id: run.id })).rejects.toMatchObject({ code: 'conflict' })
-      await expect(s2.resume({ id: run.id })).rejects.toMatchObject({ code: 'conflict' })
-    } finally {
-      await s2.shutdown()
-    }
+    // Another process retries it, as a user would.
+    const r = await spawnHist(dataDir, ['resume', '--run', String(run.id)])
+    expect(r.code, r.err).toBe(0)
+    expect(r.err).toContain(
+      `Retrying the failed run from checkpoint ${st.checkpoint} (epoch ${st.epochsDone}).`
+    )
+    const s2 = createRunsService(ctx, { noRecover: true })
+    expectIntact(s2, run.id, 4, kept)
+    await expect(s2.retry({ id: run.id })).rejects.toMatchObject({ code: 'conflict' })
+    await expect(s2.resume({ id: run.id })).rejects.toMatchObject({ code: 'conflict' })
+    const again = await spawnHist(dataDir, ['resume', '--run', String(run.id)])
+    expect(again.code).toBe(2)
+    expect(again.err).toMatch(/only a paused, failed or interrupted run can be resumed/)
   })
 
   it('owner (hist train) killed mid-epoch: hist runs says interrupted, the next hist train resumes it first', async () => {

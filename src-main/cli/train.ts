@@ -216,13 +216,21 @@ async function resumeCommand(cmd: Command, o: { run: string; json?: boolean }): 
       adopted.filter((a) => a !== id),
       log
     )
-    if (adopted.includes(id)) log(`Run #${id} was interrupted; resuming it.`)
-    else if (run.status === 'paused') await service.resume({ id })
-    else if (run.status === 'failed') await service.retry({ id })
-    else
-      throw new UsageError(
-        `run ${id} is ${run.status}; only a paused, failed or interrupted run can be resumed`
-      )
+    // The queue may start the run (and log where it resumes from) before followRun listens.
+    const early = ctx.events.on((ev) => {
+      if (ev.type === 'run.log' && ev.runId === id) log(`[${ev.entry.level}] ${ev.entry.message}`)
+    })
+    try {
+      if (adopted.includes(id)) log(`Run #${id} was interrupted; resuming it.`)
+      else if (run.status === 'paused') await service.resume({ id })
+      else if (run.status === 'failed') await service.retry({ id })
+      else
+        throw new UsageError(
+          `run ${id} is ${run.status}; only a paused, failed or interrupted run can be resumed`
+        )
+    } finally {
+      early()
+    }
     setExitCode(await followRun(ctx, service, id, { json: o.json }))
   } finally {
     if (service) await service.shutdown()
