@@ -156,6 +156,8 @@ export const runsSchemas = {
   start: TrainConfig,
   pause: z.object({ id: Id }),
   resume: z.object({ id: Id }),
+  /** Queues a failed run again; it resumes from its last checkpoint that verifies. */
+  retry: z.object({ id: Id }),
   stop: z.object({ id: Id }),
   remove: z.object({ id: Id }),
   /** Times a few real batches to estimate seconds per epoch and memory. */
@@ -180,6 +182,7 @@ export type RunsService = ServiceOf<
     start: RunSummary
     pause: void
     resume: void
+    retry: void
     stop: void
     remove: void
     probe: ProbeResult
