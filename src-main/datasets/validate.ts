@@ -15,6 +15,7 @@ import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
 import type { ProblemKind } from '../../src-preload/contract'
 import {
+  checkImageSize,
   ImageTooLargeError,
   isPixelLimitError,
   maxImagePixels,
@@ -130,7 +131,11 @@ export async function decodeCheck(
   // small images). The header's size is checked before any pixel is decoded, and its
   // channel count kept (raw output may be expanded, e.g. 1-bit grey → 3).
   const img = openBounded(buf, { limit })
-  const meta = await img.metadata()
+  // sharp refuses the header of an image above the limit; checkImageSize then names its size.
+  const meta = await img.metadata().catch(async (err: unknown) => {
+    if (isPixelLimitError(err)) await checkImageSize(buf, limit)
+    throw err
+  })
   const width = meta.width ?? 0
   const height = meta.height ?? 0
   if (width * height > limit) throw new ImageTooLargeError(width, height, limit)
