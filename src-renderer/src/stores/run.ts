@@ -70,6 +70,8 @@ export const useRunStore = defineStore('run', () => {
   }
   /** Resumes a paused job. */
   const resume = (): Promise<void> => act(() => getApi().runs.resume({ id: wanted! }))
+  /** Queues a failed run again from its last checkpoint that verifies. */
+  const retry = (): Promise<void> => act(() => getApi().runs.retry({ id: wanted! }))
   /** Stops the job; it keeps the best checkpoint so far. */
   const stop = (): Promise<void> => act(() => getApi().runs.stop({ id: wanted! }))
 
@@ -148,6 +150,7 @@ export const useRunStore = defineStore('run', () => {
     close,
     pause,
     resume,
+    retry,
     stop,
     exportTo
   }
