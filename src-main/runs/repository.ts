@@ -249,6 +249,27 @@ export class RunsRepository {
     }))
   }
 
+  /** The class of each gallery image of a run (image id → class id), from the images table. */
+  galleryClassOf(id: number): Map<number, number> {
+    const rows = this.db
+      .prepare(
+        'SELECT g.image_id AS id, i.class_id AS c FROM run_gallery g JOIN images i ON i.id = g.image_id WHERE g.run_id = ?'
+      )
+      .all(id) as { id: number; c: number }[]
+    return new Map(rows.map((r) => [r.id, r.c]))
+  }
+
+  /** The gallery rows of a run in gallery order, with each image's class name and path. */
+  galleryRows(id: number): { idx: number; imageId: number; className: string; relPath: string }[] {
+    return this.db
+      .prepare(
+        `SELECT g.idx AS idx, g.image_id AS imageId, COALESCE(c.name, '') AS className, COALESCE(i.rel_path, '') AS relPath
+         FROM run_gallery g LEFT JOIN images i ON i.id = g.image_id LEFT JOIN classes c ON c.id = i.class_id
+         WHERE g.run_id = ? ORDER BY g.idx`
+      )
+      .all(id) as { idx: number; imageId: number; className: string; relPath: string }[]
+  }
+
   /** The resume-related columns of a run. */
   resumeState(id: number): RunResumeState {
     const r = this.s.get.get(id) as RunRow | undefined
