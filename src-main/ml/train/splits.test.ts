@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest'
 import { TrainConfig } from '../../../src-preload/contract/runs'
 import { applyTrainPreset, TRAIN_PRESETS } from '../../../src-preload/contract/presets'
-import { carveValidation, denseLabels } from './splits'
+import {
+  carveValidation,
+  denseLabels,
+  planSelection,
+  selectionTooSmall,
+  validationClassCount
+} from './splits'
 
 const items = Array.from({ length: 10 * 5 }, (_, i) => ({ classId: 100 + (i % 10), k: i }))
 
@@ -43,6 +49,48 @@ describe('validation split', () => {
     ])
     expect(classIds).toEqual([7, 42, 99])
     expect(Array.from(labels)).toEqual([1, 0, 1, 2])
+  })
+})
+
+describe('selection plan (refit by default)', () => {
+  const many = Array.from({ length: 50 * 20 }, (_, i) => ({ classId: i % 50 }))
+
+  it('sizes the carve by rule: the ratio, at least 5 classes for refit (≤ a third), never under 2', () => {
+    expect(validationClassCount(50, 0.2)).toBe(10)
+    expect(validationClassCount(50, 0.02, 5)).toBe(5)
+    expect(validationClassCount(9, 0.1, 5)).toBe(3) // a third of 9
+    expect(validationClassCount(4, 0.1, 5)).toBe(2)
+    expect(validationClassCount(10, 0.99)).toBe(8)
+  })
+
+  it('refit trains the selection phase without the carved classes, then refits on all', () => {
+    const p = planSelection(many, 'refit', 0.2, 1)
+    expect(p.refit).toBe(true)
+    expect(new Set(p.val!.map((i) => i.classId)).size).toBe(10)
+    expect(p.train.length + p.val!.length).toBe(many.length)
+    expect(p.warning).toBeNull()
+    expect(planSelection(many, 'val', 0.2, 1).refit).toBe(false)
+    const t = planSelection(many, 'test', 0.2, 1)
+    expect(t.val).toBeNull()
+    expect(t.train).toHaveLength(many.length)
+  })
+
+  it('warns on a split too small to select, and refit skips selection on it', () => {
+    expect(selectionTooSmall(2, 40)).toMatch(/too few to select an epoch reliably/)
+    expect(selectionTooSmall(5, 100)).toBeNull()
+    const eight = Array.from({ length: 8 * 5 }, (_, i) => ({ classId: i % 8 }))
+    const v = planSelection(eight, 'val', 0.25, 1)
+    expect(v.warning).toMatch(/2 classes and 10 images/)
+    const r = planSelection(eight, 'refit', 0.25, 1)
+    expect(r.val).toBeNull()
+    expect(r.refit).toBe(false)
+    expect(r.train).toHaveLength(eight.length)
+    expect(r.skipReason).toMatch(/too few/)
+    expect(planSelection(eight.slice(0, 3), 'refit', 0.2, 1).skipReason).toMatch(/3 training/)
+  })
+
+  it('is the default of a config', () => {
+    expect(TrainConfig.parse({ datasetId: 1 }).modelSelection).toBe('refit')
   })
 })
 
