@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { resolveDataDir } from '../common/dataDir'
 import { createContext, type AppContext } from '../app/context'
+import { InvalidError } from '../../src-preload/contract/errors'
 
 /** Global options every command inherits from the root program. */
 export interface GlobalOptions {
@@ -20,7 +21,7 @@ export function printResult(json: boolean | undefined, data: unknown, human: () 
 }
 
 /** Error for bad CLI input: printed without a stack trace, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends InvalidError {
   constructor(message: string) {
     super(message)
     this.name = 'UsageError'

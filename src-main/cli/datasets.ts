@@ -16,8 +16,7 @@ import {
 import { ensureDemo } from '../datasets/demo'
 import { importDataset } from '../datasets/importer'
 import { datasetDetail, listDatasets } from '../datasets/queries'
-import { SplitError } from '../datasets/split'
-import { DatasetFormatError } from '../datasets/types'
+import { InvalidError } from '../../src-preload/contract/errors'
 import { closeContext } from '../app/context'
 import { applySplit } from '../services/datasets'
 import { openCliContext, printResult, UsageError } from './common'
@@ -150,7 +149,7 @@ export function registerDatasetCommands(program: Command): void {
             { onProgress: (d, t, m) => bar.update(d, t, m) }
           )
         } catch (err) {
-          if (err instanceof DatasetFormatError) throw new UsageError(err.message)
+          if (err instanceof InvalidError) throw new UsageError(err.message)
           throw err
         } finally {
           bar.stop()
@@ -159,7 +158,7 @@ export function registerDatasetCommands(program: Command): void {
           try {
             res = { ...res, dataset: applySplit(ctx, res.dataset.id, split) }
           } catch (err) {
-            if (err instanceof SplitError) {
+            if (err instanceof InvalidError) {
               throw new UsageError(
                 `dataset ${res.dataset.id} was imported, but --split-groups: ${err.message}`
               )

@@ -26,10 +26,11 @@ import { CancelledError } from '../app/jobs'
 import { locateDataset, readListing } from './formats'
 import { toSummary } from './queries'
 import { datasetsRepo, type ImageRow, type ImageValues } from './repo'
-import { computeSplit, SplitError } from './split'
+import { computeSplit } from './split'
 import { removeThumbnails } from './thumbnails'
-import { DatasetFormatError, type Listing } from './types'
+import { type Listing } from './types'
 import { validateImages, type GoodImage, type PriorImage } from './validate'
+import { InvalidError } from '../../src-preload/contract/errors'
 
 /** Options of importDataset. */
 export interface ImportOptions {
@@ -53,7 +54,7 @@ function throwIfAborted(signal?: AbortSignal): void {
 
 /**
  * Imports (or re-imports) a dataset and returns its summary, the problems found and, for a
- * re-import, what changed. Throws DatasetFormatError for a path that is not a readable dataset
+ * re-import, what changed. Throws InvalidError for a path that is not a readable dataset
  * and CancelledError when `signal` aborts.
  */
 export async function importDataset(
@@ -66,7 +67,7 @@ export async function importDataset(
   progress(0, 0, 'Reading the file list')
   const loc = await locateDataset(req.path, req.format)
   const key = `${loc.format}\0${loc.root}\0${loc.source ?? ''}`
-  if (importing.has(key)) throw new DatasetFormatError(`${loc.root} is already being imported`)
+  if (importing.has(key)) throw new InvalidError(`${loc.root} is already being imported`)
   importing.add(key)
   try {
     return await runImport(ctx, req, loc, opts, progress)
@@ -260,7 +261,7 @@ async function runImport(
     try {
       sides = computeSplit(spec, splitClasses)
     } catch (err) {
-      if (!(err instanceof SplitError)) throw err
+      if (!(err instanceof InvalidError)) throw err
       spec = { kind: 'preset' }
       sides = computeSplit(spec, splitClasses)
     }

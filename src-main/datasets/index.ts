@@ -19,11 +19,9 @@ export {
   getDatasetItems,
   listDatasets,
   listImages,
-  NotFoundError,
   type DatasetClassInfo,
   type DatasetItem,
   type ItemSelection
 } from './queries'
 export { relinkDataset } from './relink'
-export { computeSplit, SplitError } from './split'
-export { DatasetFormatError } from './types'
+export { computeSplit } from './split'

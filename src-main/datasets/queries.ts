@@ -12,20 +12,12 @@ import {
   type ImagePage,
   type SplitSummary
 } from '../../src-preload/contract'
+import { NotFoundError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import { absFromRel } from './paths'
 import { datasetsRepo, type DatasetRow, type DatasetsRepo } from './repo'
 import { computeSplit } from './split'
 import type { ImageRole, SplitSide } from './types'
-
-/** Thrown when a dataset, class or image id does not exist. */
-export class NotFoundError extends Error {
-  readonly code = 'not_found'
-  constructor(message: string) {
-    super(message)
-    this.name = 'NotFoundError'
-  }
-}
 
 /** The dataset row, or NotFoundError. */
 export function requireDataset(repo: DatasetsRepo, id: number): DatasetRow {

@@ -11,14 +11,14 @@ import { mapPool } from './pool'
 import { absFromRel } from './paths'
 import { requireDataset, toSummary } from './queries'
 import { datasetsRepo } from './repo'
-import { DatasetFormatError } from './types'
+import { InvalidError } from '../../src-preload/contract/errors'
 
 /** Datasets up to this many images are checked file by file. */
 export const RELINK_CHECK_ALL = 5000
 /** Sample size for larger datasets. */
 export const RELINK_SAMPLE = 500
 
-/** Checks that `newRoot` holds the dataset's files and makes it the root. Throws DatasetFormatError if not. */
+/** Checks that `newRoot` holds the dataset's files and makes it the root. Throws InvalidError if not. */
 export async function relinkDataset(
   ctx: AppContext,
   id: number,
@@ -30,7 +30,7 @@ export async function relinkDataset(
   try {
     if (!(await stat(root)).isDirectory()) throw new Error('not a folder')
   } catch {
-    throw new DatasetFormatError(`cannot relink to ${root}: no such folder`)
+    throw new InvalidError(`cannot relink to ${root}: no such folder`)
   }
   const images = repo.images(id)
   const sample =
@@ -51,7 +51,7 @@ export async function relinkDataset(
   })
   if (bad.length) {
     bad.sort()
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `cannot relink "${row.name}" to ${root}: ${bad.length} of ${sample.length} checked files do not match, e.g. ` +
         bad.slice(0, 5).join(', ')
     )

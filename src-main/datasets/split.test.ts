@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { computeSplit, SplitError, type SplitClass } from './split'
+import { InvalidError } from '../../src-preload/contract/errors'
+import { computeSplit, type SplitClass } from './split'
 
 const classes: SplitClass[] = Array.from({ length: 10 }, (_, i) => ({
   id: 100 + i,
@@ -43,7 +44,7 @@ describe('computeSplit', () => {
     ).toThrow(/start is after/)
     expect(() =>
       computeSplit({ kind: 'class-range', train: [1, 5], test: [6, 11] }, classes)
-    ).toThrow(SplitError)
+    ).toThrow(InvalidError)
   })
 
   it('a class ratio is seeded: same seed same split, other seed other split, every class assigned', () => {

@@ -1,11 +1,12 @@
 /**
  * Class-disjoint train/test splits. `computeSplit` is pure: it takes a SplitSpec and the
- * classes (ordinal, group, preset) and returns the side of each class, or throws SplitError
+ * classes (ordinal, group, preset) and returns the side of each class, or throws InvalidError
  * with a message that says what is wrong with the spec.
  */
 import type { SplitSpec } from '../../src-preload/contract'
 import type { SplitSide } from './types'
 import { mulberry32 } from '../ml/util/rng'
+import { InvalidError } from '../../src-preload/contract/errors'
 
 /** What computeSplit needs to know about a class. */
 export interface SplitClass {
@@ -13,16 +14,6 @@ export interface SplitClass {
   ordinal: number
   group: string | null
   presetSplit: SplitSide | null
-}
-
-/** A split spec that does not fit the dataset (unknown group, range out of bounds...). */
-export class SplitError extends Error {
-  /** Wire error code: the request was wrong, not the app (see src-main/dispatch). */
-  readonly code = 'invalid_payload'
-  constructor(message: string) {
-    super(message)
-    this.name = 'SplitError'
-  }
 }
 
 /** Returns the train/test side (or null: in neither) of every class under `spec`. */
@@ -44,12 +35,12 @@ export function computeSplit(
         ['train', a0, a1],
         ['test', b0, b1]
       ] as const) {
-        if (lo > hi) throw new SplitError(`${name} range ${lo}-${hi}: the start is after the end`)
+        if (lo > hi) throw new InvalidError(`${name} range ${lo}-${hi}: the start is after the end`)
         if (hi > maxOrd)
-          throw new SplitError(`${name} range ${lo}-${hi} goes past the last class (${maxOrd})`)
+          throw new InvalidError(`${name} range ${lo}-${hi} goes past the last class (${maxOrd})`)
       }
       if (a0 <= b1 && b0 <= a1) {
-        throw new SplitError(
+        throw new InvalidError(
           `train range ${a0}-${a1} and test range ${b0}-${b1} overlap; splits must be class-disjoint`
         )
       }
@@ -60,7 +51,7 @@ export function computeSplit(
       return out
     }
     case 'class-ratio': {
-      if (sorted.length < 2) throw new SplitError('a ratio split needs at least 2 classes')
+      if (sorted.length < 2) throw new InvalidError('a ratio split needs at least 2 classes')
       const ids = sorted.map((c) => c.id)
       // Seeded, so that a ratio split is the same on every machine.
       const rand = mulberry32(spec.seed ?? 1)
@@ -75,15 +66,15 @@ export function computeSplit(
     case 'group': {
       const known = new Set(sorted.map((c) => c.group).filter((g): g is string => g !== null))
       if (known.size === 0)
-        throw new SplitError('this dataset has no class groups; use a class range or ratio split')
+        throw new InvalidError('this dataset has no class groups; use a class range or ratio split')
       const unknown = [...spec.train, ...spec.test].filter((g) => !known.has(g))
       if (unknown.length) {
-        throw new SplitError(
+        throw new InvalidError(
           `unknown group(s): ${unknown.join(', ')}; the groups are: ${[...known].sort().join(', ')}`
         )
       }
       const both = spec.train.filter((g) => spec.test.includes(g))
-      if (both.length) throw new SplitError(`group(s) in both train and test: ${both.join(', ')}`)
+      if (both.length) throw new InvalidError(`group(s) in both train and test: ${both.join(', ')}`)
       const train = new Set(spec.train)
       const test = new Set(spec.test)
       for (const c of sorted) {

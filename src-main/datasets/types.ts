@@ -49,13 +49,3 @@ export interface Listing {
   /** Name suggested by the format (folder name), used when the request has none. */
   suggestedName: string
 }
-
-/** Thrown for a dataset that cannot be read at all (bad list file, wrong format...). */
-export class DatasetFormatError extends Error {
-  /** Wire error code: the request was wrong, not the app (see src-main/dispatch). */
-  readonly code = 'invalid_payload'
-  constructor(message: string) {
-    super(message)
-    this.name = 'DatasetFormatError'
-  }
-}

@@ -1,20 +1,21 @@
 import { describe, expect, it, vi } from 'vitest'
 import type { Services } from '../../src-preload/contract'
-import { ServiceUnavailableError, unavailableService } from '../services/index'
-import { dispatch, toWireError } from './index'
+import { stubService } from '../services/services.testutil'
+import { toWireError, UnavailableError } from '../../src-preload/contract'
+import { dispatch } from './index'
 
 function services(): Services {
   return {
-    system: unavailableService('system'),
+    system: stubService('system'),
     datasets: {
-      ...unavailableService('datasets'),
+      ...stubService('datasets'),
       images: vi.fn(async (p: unknown) => p),
       rename: vi.fn(async () => {
         throw new Error('no dataset with id 9')
       })
     },
-    runs: unavailableService('runs'),
-    retrieval: unavailableService('retrieval')
+    runs: stubService('runs'),
+    retrieval: stubService('retrieval')
   } as unknown as Services
 }
 
@@ -52,7 +53,7 @@ describe('dispatch', () => {
 
 describe('toWireError', () => {
   it('keeps known codes and issues, and plain-ifies everything else', () => {
-    expect(toWireError(new ServiceUnavailableError('runs', 'list')).code).toBe('unavailable')
+    expect(toWireError(new UnavailableError('runs.list is off')).code).toBe('unavailable')
     expect(toWireError('boom')).toEqual({ message: 'boom', code: 'internal' })
     const weird = Object.assign(new Error('x'), { code: 'EACCES' })
     expect(toWireError(weird).code).toBe('internal')

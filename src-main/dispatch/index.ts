@@ -5,52 +5,15 @@
  * (src-main/server) both call `dispatch`.
  */
 import {
-  channels,
   resolveChannel,
+  toWireError,
   validatePayload,
-  type Services
+  type Services,
+  type WireError
 } from '../../src-preload/contract'
-import type { WireError } from '../../src-preload/contract/wire'
 
-/** What one call returns over a transport: the result, or a plain error. */
+/** What one call returns over a transport: the result, or a plain error (the reply envelope). */
 export type CallResponse = { result?: unknown } | { error: WireError }
-
-const CODES: readonly WireError['code'][] = [
-  'invalid_payload',
-  'unauthorized',
-  'not_found',
-  'too_large',
-  'internal',
-  'unavailable'
-]
-
-/** HTTP status of each wire error code (web mode). */
-export const STATUS_OF: Record<WireError['code'], number> = {
-  invalid_payload: 400,
-  unauthorized: 401,
-  not_found: 404,
-  too_large: 413,
-  internal: 500,
-  unavailable: 503
-}
-
-/** Turns anything thrown into a plain, cloneable WireError (keeping a known `code` and `issues`). */
-export function toWireError(err: unknown): WireError {
-  const e = err as { message?: unknown; code?: unknown; issues?: unknown }
-  const message =
-    err instanceof Error ? err.message : typeof e?.message === 'string' ? e.message : String(err)
-  const code = CODES.includes(e?.code as WireError['code'])
-    ? (e.code as WireError['code'])
-    : 'internal'
-  const out: WireError = { message, code }
-  if (Array.isArray(e?.issues)) {
-    out.issues = (e.issues as { path?: unknown; message?: unknown }[]).map((i) => ({
-      path: String(i.path ?? ''),
-      message: String(i.message ?? '')
-    }))
-  }
-  return out
-}
 
 /**
  * Calls `<service>.<method>` with a validated payload. Never throws: an unknown channel, an
@@ -77,10 +40,9 @@ export async function dispatch(
     const result = await service[target.method](input)
     return result === undefined ? {} : { result }
   } catch (err) {
-    if (toWireError(err).code === 'internal') console.error(`${channel} failed:`, err)
-    return { error: toWireError(err) }
+    const error = toWireError(err)
+    // Expected errors (not found, invalid, conflict…) are the caller's business: no stack trace.
+    if (error.code === 'internal') console.error(`${channel} failed:`, err)
+    return { error }
   }
 }
-
-/** Every channel of the contract (re-exported for the transports' allow-lists). */
-export const allChannels: readonly string[] = channels

@@ -4,7 +4,7 @@
  */
 import { readFile, stat } from 'node:fs/promises'
 import sharp from 'sharp'
-import { invalid, notFound } from './errors'
+import { InvalidError, NotFoundError } from '../../src-preload/contract/errors'
 
 /** Image formats sharp decodes that we accept as a query. */
 const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'bmp'])
@@ -24,9 +24,9 @@ export interface QueryImage {
 export function decodeBase64(text: string): Buffer {
   const body = text.replace(/^data:[^,]*;base64,/i, '').replace(/\s+/g, '')
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body))
-    throw invalid('the dropped image data is not valid base64')
+    throw new InvalidError('the dropped image data is not valid base64')
   const buf = Buffer.from(body, 'base64')
-  if (buf.length === 0) throw invalid('the dropped image data is empty')
+  if (buf.length === 0) throw new InvalidError('the dropped image data is empty')
   return buf
 }
 
@@ -43,27 +43,27 @@ export async function loadQueryImage(p: {
   if (p.path !== undefined) {
     where = `"${p.path}"`
     const st = await stat(p.path).catch(() => null)
-    if (!st) throw notFound(`the query image ${where} does not exist`)
-    if (!st.isFile()) throw invalid(`the query image ${where} is not a file`)
-    if (st.size === 0) throw invalid(`the query image ${where} is empty`)
+    if (!st) throw new NotFoundError(`the query image ${where} does not exist`)
+    if (!st.isFile()) throw new InvalidError(`the query image ${where} is not a file`)
+    if (st.size === 0) throw new InvalidError(`the query image ${where} is empty`)
     if (st.size > MAX_QUERY_BYTES)
-      throw invalid(`the query image ${where} is larger than ${MAX_QUERY_BYTES >> 20} MB`)
+      throw new InvalidError(`the query image ${where} is larger than ${MAX_QUERY_BYTES >> 20} MB`)
     bytes = await readFile(p.path)
   } else if (p.dataBase64 !== undefined) {
     where = 'the dropped image'
     bytes = decodeBase64(p.dataBase64)
   } else {
-    throw invalid('give either path or dataBase64')
+    throw new InvalidError('give either path or dataBase64')
   }
   let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>
   try {
     meta = await sharp(bytes).metadata()
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
-    throw invalid(`${where} is not an image that can be read (${why})`)
+    throw new InvalidError(`${where} is not an image that can be read (${why})`)
   }
   if (!meta.format || !ACCEPTED.has(meta.format) || !meta.width || !meta.height) {
-    throw invalid(
+    throw new InvalidError(
       `${where} is not a supported image (format ${meta.format ?? 'unknown'}); use JPEG, PNG, WebP, GIF, TIFF or AVIF`
     )
   }
@@ -72,7 +72,7 @@ export async function loadQueryImage(p: {
     await sharp(bytes).raw().toBuffer()
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
-    throw invalid(`${where} is damaged and cannot be decoded (${why})`)
+    throw new InvalidError(`${where} is damaged and cannot be decoded (${why})`)
   }
   return { bytes, format: meta.format, width: meta.width, height: meta.height }
 }

@@ -7,7 +7,7 @@
 import { statSync } from 'node:fs'
 import type { ImageRef } from '../../src-preload/contract/common'
 import type { AppContext } from '../app/context'
-import { notFound, unavailable } from './errors'
+import { NotFoundError, UnavailableError } from '../../src-preload/contract/errors'
 import { galleryFileOf, readGalleryFile } from './galleryIo'
 import { Lru } from './lru'
 import type { QueryRecord, RetrievalRepo, RunInfo } from './repo'
@@ -76,7 +76,7 @@ export class GalleryStore {
   /** Throws the "no test evaluation yet" error unless the run has gallery rows. */
   requireGallery(run: RunInfo): number {
     const n = this.repo.galleryCount(run.id)
-    if (n === 0) throw unavailable(noGalleryMessage(run))
+    if (n === 0) throw new UnavailableError(noGalleryMessage(run))
     return n
   }
 
@@ -89,7 +89,7 @@ export class GalleryStore {
     const { imageIds, refs } = this.repo.galleryRefs(run.id)
     const missing = refs.filter((r) => r === null).length
     if (missing > 0) {
-      throw unavailable(
+      throw new UnavailableError(
         `${missing} of the ${refs.length} test images of run ${run.id} are no longer in the database ` +
           `(was the dataset "${run.datasetName}" removed or re-imported?)`
       )
@@ -115,7 +115,9 @@ export class GalleryStore {
     try {
       st = statSync(file)
     } catch {
-      throw unavailable(`the gallery embeddings of run ${run.id} are missing (expected ${file})`)
+      throw new UnavailableError(
+        `the gallery embeddings of run ${run.id} are missing (expected ${file})`
+      )
     }
     const fileKey = `${st.size}|${st.mtimeMs}`
     const hit = this.galleries.get(run.id)
@@ -124,12 +126,12 @@ export class GalleryStore {
     try {
       read = readGalleryFile(file)
     } catch (err) {
-      throw unavailable(
+      throw new UnavailableError(
         `the gallery embeddings of run ${run.id} cannot be read: ${err instanceof Error ? err.message : String(err)}`
       )
     }
     if (read.n !== meta.imageIds.length) {
-      throw unavailable(
+      throw new UnavailableError(
         `the gallery file of run ${run.id} has ${read.n} rows but the run lists ${meta.imageIds.length} test images`
       )
     }
@@ -139,7 +141,7 @@ export class GalleryStore {
       index = new RetrievalIndex(read.data, read.n, read.d, { labels: meta.classIds })
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err)
-      throw unavailable(`the gallery embeddings of run ${run.id} are unusable: ${why}`)
+      throw new UnavailableError(`the gallery embeddings of run ${run.id} are unusable: ${why}`)
     }
     const loaded: LoadedGallery = { meta, index, file, fileKey }
     this.galleries.set(run.id, loaded)
@@ -150,7 +152,7 @@ export class GalleryStore {
   rowOf(meta: GalleryMeta, imageId: number): number {
     const row = meta.rowOf.get(imageId)
     if (row === undefined) {
-      throw notFound(`image ${imageId} is not in the test gallery of run ${meta.runId}`)
+      throw new NotFoundError(`image ${imageId} is not in the test gallery of run ${meta.runId}`)
     }
     return row
   }

@@ -4,7 +4,7 @@
  */
 import type { ImageRef, Metrics } from '../../src-preload/contract/common'
 import type { Db } from '../db'
-import { notFound } from './errors'
+import { NotFoundError } from '../../src-preload/contract/errors'
 
 /** The columns of a run the retrieval service uses. */
 export interface RunInfo {
@@ -120,7 +120,7 @@ export class RetrievalRepo {
   /** The run, or a not-found error naming the id. */
   run(id: number): RunInfo {
     const r = this.s.run.get(id) as RunRow | undefined
-    if (!r) throw notFound(`there is no run with id ${id}`)
+    if (!r) throw new NotFoundError(`there is no run with id ${id}`)
     return {
       id: r.id,
       name: r.name,

@@ -1,6 +1,7 @@
 /** Where a run's files live inside the data folder. */
 import { join } from 'node:path'
 import type { AppContext } from '../app/context'
+import { NotFoundError } from '../../src-preload/contract/errors'
 
 /** Gallery (test split) embeddings file inside a run folder; rows follow run_gallery.idx. */
 export const GALLERY_FILE = 'gallery.bin'
@@ -17,6 +18,6 @@ export function runDir(ctx: AppContext, runId: number): string {
 export function galleryPath(ctx: AppContext, runId: number): string {
   const row = ctx.db.prepare('SELECT dir FROM runs WHERE id = ?').get(runId) as
     { dir: string | null } | undefined
-  if (!row) throw new Error(`no run with id ${runId}`)
+  if (!row) throw new NotFoundError(`no run with id ${runId}`)
   return join(row.dir ?? runDir(ctx, runId), GALLERY_FILE)
 }

@@ -14,6 +14,7 @@ import type { FromTrainer, RunJob } from '../trainer/protocol'
 import { pruneCheckpoints } from '../ml/train/checkpoints'
 import type { RunsRepository } from './repository'
 import type { TrainerClient } from './trainerClient'
+import { ConflictError } from '../../src-preload/contract/errors'
 
 /** How the queue builds jobs and starts trainers (tests and the bench replace parts). */
 export interface QueueOptions {
@@ -141,14 +142,16 @@ export class RunQueue {
       this.emitStatus(runId)
       return
     }
-    throw new Error(`run ${runId} is ${run.status}; only a queued or running run can be paused`)
+    throw new ConflictError(
+      `run ${runId} is ${run.status}; only a queued or running run can be paused`
+    )
   }
 
   /** Puts a paused run back in the queue; it resumes exactly where it paused. */
   resume(runId: number): void {
     const run = this.repo.get(runId)
     if (run.status !== 'paused')
-      throw new Error(`run ${runId} is ${run.status}; only a paused run can be resumed`)
+      throw new ConflictError(`run ${runId} is ${run.status}; only a paused run can be resumed`)
     this.repo.setStatus(runId, 'queued', null)
     this.enqueue(runId)
   }
@@ -172,7 +175,7 @@ export class RunQueue {
       this.emitStatus(runId)
       return
     }
-    throw new Error(`run ${runId} has already ended (${run.status})`)
+    throw new ConflictError(`run ${runId} has already ended (${run.status})`)
   }
 
   /** Resolves when the given run has reached a terminal or paused state. */

@@ -14,6 +14,7 @@ import type {
   TrainConfig
 } from '../../src-preload/contract/runs'
 import type { Db } from '../db'
+import { NotFoundError } from '../../src-preload/contract/errors'
 import { selectionSplit, toSummary, type RunRow } from './summary'
 
 /** The resume state of a run: where its checkpoints are and how far it got. */
@@ -151,7 +152,7 @@ export class RunsRepository {
   /** The run's summary; throws a clear error for an unknown id. */
   get(id: number): RunSummary {
     const r = this.find(id)
-    if (!r) throw new Error(`no run with id ${id}`)
+    if (!r) throw new NotFoundError(`no run with id ${id}`)
     return r
   }
 
@@ -201,7 +202,7 @@ export class RunsRepository {
   /** The resume-related columns of a run. */
   resumeState(id: number): RunResumeState {
     const r = this.s.get.get(id) as RunRow | undefined
-    if (!r) throw new Error(`no run with id ${id}`)
+    if (!r) throw new NotFoundError(`no run with id ${id}`)
     return {
       dir: r.dir,
       checkpoint: r.checkpoint,

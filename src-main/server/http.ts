@@ -4,8 +4,8 @@
  */
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import { TOKEN_COOKIE, TOKEN_HEADER, type WireError } from '../../src-preload/contract/wire'
-import { STATUS_OF } from '../dispatch'
+import { AppError, type ErrorCode, type WireError } from '../../src-preload/contract/errors'
+import { TOKEN_COOKIE, TOKEN_HEADER } from '../../src-preload/contract/wire'
 import { CONTENT_SECURITY_POLICY } from '../shell/csp'
 
 /** Security headers sent with every web-mode response. */
@@ -82,11 +82,21 @@ export function cookieToken(req: IncomingMessage, ownOrigins: string[]): string 
   return readCookie(req.headers.cookie, TOKEN_COOKIE)
 }
 
+/** The one mapping of error codes to HTTP statuses (the IPC transport sends the code itself). */
+export const STATUS_OF: Record<ErrorCode, number> = {
+  invalid_payload: 400,
+  unauthorized: 401,
+  not_found: 404,
+  conflict: 409,
+  too_large: 413,
+  internal: 500,
+  unavailable: 503
+}
+
 /** Thrown by `readBody` when the body exceeds the limit. */
-export class BodyTooLargeError extends Error {
-  readonly code = 'too_large'
+export class BodyTooLargeError extends AppError {
   constructor(limit: number) {
-    super(`request body is larger than ${Math.round(limit / 1024 / 1024)} MB`)
+    super(`request body is larger than ${Math.round(limit / 1024 / 1024)} MB`, 'too_large')
     this.name = 'BodyTooLargeError'
   }
 }

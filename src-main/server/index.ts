@@ -10,15 +10,19 @@ import type { Duplex } from 'node:stream'
 import { extname, join, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { AppEvent, Services } from '../../src-preload/contract'
+import {
+  toWireError,
+  type AppEvent,
+  type Services,
+  type WireError
+} from '../../src-preload/contract'
 import {
   API_PREFIX,
   EVENTS_PATH,
   MEDIA_PREFIX,
-  TOKEN_COOKIE,
-  type WireError
+  TOKEN_COOKIE
 } from '../../src-preload/contract/wire'
-import { dispatch, toWireError } from '../dispatch'
+import { dispatch } from '../dispatch'
 import type { EventBus } from '../app/events'
 import {
   cookieToken,
@@ -277,8 +281,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
 
   const server = createServer((req, res) => {
     handle(req, res).catch((err: unknown) => {
-      console.error('web mode: request failed', err)
-      if (!res.headersSent) sendError(res, toWireError(err))
+      const error = toWireError(err)
+      if (error.code === 'internal') console.error('web mode: request failed', err)
+      if (!res.headersSent) sendError(res, error)
       else res.destroy()
     })
   })

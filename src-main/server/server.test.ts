@@ -7,7 +7,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { WebSocket } from 'ws'
 import type { Services } from '../../src-preload/contract'
 import { EventBus } from '../app/events'
-import { unavailableService } from '../services/index'
+import { stubService } from '../services/services.testutil'
 import { DEFAULT_BODY_LIMIT, startServer, type RunningServer } from './index'
 
 interface Reply {
@@ -36,13 +36,13 @@ const services = {
     pickImage: vi.fn(async () => null)
   },
   datasets: {
-    ...unavailableService('datasets'),
+    ...stubService('datasets'),
     get: vi.fn(async () => ({ id: 1 })),
     remove: vi.fn(async () => undefined)
   },
-  runs: { ...unavailableService('runs'), start: vi.fn(async () => ({ id: 1 })) },
+  runs: { ...stubService('runs'), start: vi.fn(async () => ({ id: 1 })) },
   retrieval: {
-    ...unavailableService('retrieval'),
+    ...stubService('retrieval'),
     queryExternal: vi.fn(async () => ({ neighbours: [] }))
   }
 } as unknown as Services & {
@@ -298,7 +298,7 @@ describe('web mode: API', () => {
     expect(res.json()).toEqual({})
   })
 
-  it('answers 404 for an unknown channel, 405 for GET, 503 for a service not built yet', async () => {
+  it('answers 404 for an unknown channel, 405 for GET, 503 for an unavailable service', async () => {
     expect((await request('POST', '/api/nope.list', { headers: auth(), body: '{}' })).status).toBe(
       404
     )
@@ -308,7 +308,7 @@ describe('web mode: API', () => {
     expect((await request('GET', '/api/system.status', { headers: auth() })).status).toBe(405)
     const missing = await request('POST', '/api/datasets.list', { headers: auth(), body: '{}' })
     expect(missing.status).toBe(503)
-    expect(missing.json().error?.message).toMatch(/not available yet/)
+    expect(missing.json().error?.message).toMatch(/not stubbed in this test/)
   })
 
   it('answers 413 for a body over the limit without calling the service', async () => {

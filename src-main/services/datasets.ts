@@ -5,6 +5,7 @@
  */
 import {
   ImportRequest,
+  NotFoundError,
   SplitSpec,
   type DatasetDetail,
   type DatasetsService,
@@ -21,7 +22,6 @@ import {
   datasetSummary,
   listDatasets,
   listImages,
-  NotFoundError,
   requireDataset
 } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
@@ -29,7 +29,7 @@ import { computeSplit } from '../datasets/split'
 import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
 
-/** Applies a split spec to a dataset's classes and stores it; throws SplitError when it does not fit. */
+/** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
 export function applySplit(ctx: AppContext, id: number, split: SplitSpec): DatasetSummary {
   const spec = SplitSpec.parse(split)
   const repo = datasetsRepo(ctx.db)

@@ -1,4 +1,4 @@
-import { apiSchemas, type ServiceName, type Services } from '../../src-preload/contract'
+import type { Services } from '../../src-preload/contract'
 import type { AppContext } from '../app/context'
 import { createDatasetsService } from './datasets'
 import { createRetrievalService } from './retrieval'
@@ -15,23 +15,6 @@ export interface ServicesOptions {
 export type AppServices = Services & {
   /** Stops the active trainer and frees cached models; call before closing the context. */
   dispose(): Promise<void>
-}
-
-/** Thrown by every method of a service that is not part of this build yet. */
-export class ServiceUnavailableError extends Error {
-  readonly code = 'unavailable'
-  constructor(service: string, method: string) {
-    super(`${service}.${method} is not available yet (the ${service} service is not built)`)
-    this.name = 'ServiceUnavailableError'
-  }
-}
-
-/** A stand-in whose every method rejects with a clear "not available yet" error (for tests). */
-export function unavailableService<S extends ServiceName>(service: S): Services[S] {
-  const methods = Object.keys(apiSchemas[service])
-  return Object.fromEntries(
-    methods.map((m) => [m, () => Promise.reject(new ServiceUnavailableError(service, m))])
-  ) as unknown as Services[S]
 }
 
 /** Builds every service over one app context; both transports and the CLI use this. */

@@ -20,7 +20,7 @@ import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
 import { embeddingMap } from '../retrieval/embeddingMap'
-import { invalid, unavailable } from '../retrieval/errors'
+import { InvalidError, UnavailableError } from '../../src-preload/contract/errors'
 import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
 import { runDirOf } from '../retrieval/galleryIo'
 import { ModelCache, type RunModel } from '../retrieval/models'
@@ -49,7 +49,7 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string)
   const text = r.error.issues
     .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
     .join('; ')
-  throw invalid(`retrieval.${method}: invalid payload: ${text}`)
+  throw new InvalidError(`retrieval.${method}: invalid payload: ${text}`)
 }
 
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
@@ -72,7 +72,9 @@ export function createRetrievalService(
       return await load(ctx, runId)
     } catch (err) {
       const why = err instanceof Error ? err.message : String(err)
-      throw unavailable(`the model of run ${runId} cannot be loaded for an image query: ${why}`)
+      throw new UnavailableError(
+        `the model of run ${runId} cannot be loaded for an image query: ${why}`
+      )
     }
   }, opts.maxModels ?? 2)
 
@@ -128,7 +130,7 @@ export function createRetrievalService(
         return out
       })
       if (vec.length !== g.index.d) {
-        throw unavailable(
+        throw new UnavailableError(
           `the model of run ${run.id} gives ${vec.length}-d embeddings but its gallery has ${g.index.d}-d rows; evaluate the run again`
         )
       }
@@ -257,7 +259,7 @@ export function createRetrievalService(
 function checkSameSplit(a: RunInfo, b: RunInfo, metaA: GalleryMeta, metaB: GalleryMeta): void {
   const why = `runs ${a.id} and ${b.id} cannot be compared query by query`
   if (a.datasetId === null || b.datasetId === null || a.datasetId !== b.datasetId) {
-    throw invalid(
+    throw new InvalidError(
       `${why}: run ${a.id} was evaluated on "${a.datasetName}" and run ${b.id} on "${b.datasetName}"`
     )
   }
@@ -266,7 +268,7 @@ function checkSameSplit(a: RunInfo, b: RunInfo, metaA: GalleryMeta, metaB: Galle
   let onlyInB = 0
   for (const id of metaB.imageIds) if (!metaA.rowOf.has(id)) onlyInB++
   if (onlyInA > 0 || onlyInB > 0) {
-    throw invalid(
+    throw new InvalidError(
       `${why}: their test splits differ (${onlyInA} test images only in run ${a.id}, ${onlyInB} only in run ${b.id}); ` +
         'were they trained with different split settings?'
     )

@@ -14,9 +14,11 @@ import {
   type RunSummary,
   type TrainConfigInput
 } from '../../src-preload/contract/runs'
+import { AppError, fromWireError, InvalidError } from '../../src-preload/contract/errors'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { evaluateBestCheckpoint } from '../runs/evaluateBest'
+import { checkBackbone } from '../runs/configCheck'
 import { exportRunBundle } from '../runs/export'
 import { buildJob, buildRunJob, resolveRunSplit } from '../runs/jobs'
 import { RunQueue } from '../runs/queue'
@@ -54,10 +56,15 @@ export interface RunsServiceImpl extends RunsService {
 }
 
 function configError(err: unknown): Error {
-  const issues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues
-  if (!issues) return err as Error
-  return new Error(
-    `invalid training config: ${issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`
+  const zodIssues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues
+  if (!zodIssues || err instanceof AppError) return err as Error
+  const issues = zodIssues.map((i) => ({
+    path: i.path.join('.') || '(config)',
+    message: i.message
+  }))
+  return new InvalidError(
+    `invalid training config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+    issues
   )
 }
 
@@ -91,6 +98,7 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       } catch (err) {
         throw configError(err)
       }
+      checkBackbone(config)
       const dataset = requireDataset(datasetsRepo(ctx.db), config.datasetId)
       const { split, warning } = resolveRunSplit(ctx, dataset.id, config.split)
       config = { ...config, split }
@@ -138,6 +146,7 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       } catch (err) {
         throw configError(err)
       }
+      checkBackbone(config)
       const dataset = requireDataset(datasetsRepo(ctx.db), config.datasetId)
       config = { ...config, split: resolveRunSplit(ctx, dataset.id, config.split).split }
       return probeWithTrainer(ctx, config, launch)
@@ -182,7 +191,7 @@ async function probeWithTrainer(
       return await new Promise<ProbeResult>((resolve, reject) => {
         client.onMessage((m: FromTrainer) => {
           if (m.type === 'probeResult') resolve(m.result)
-          else if (m.type === 'failed') reject(new Error(m.message))
+          else if (m.type === 'failed') reject(fromWireError({ ...m, code: m.code ?? 'internal' }))
         })
         client.onInvalid(reject)
         client.onExit((code) =>

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { apiSchemas, type AppEvent, type BackendReport } from '../../src-preload/contract'
 import { closeContext, createContext, type AppContext } from '../app/context'
-import { createServices, ServiceUnavailableError } from './index'
+import { createServices } from './index'
 import { backendLines, createSystemService, probedBackend, startBackendProbe } from './system'
 
 const report: BackendReport = {
@@ -18,6 +18,10 @@ const report: BackendReport = {
     { name: 'tensorflow', status: 'skipped', reason: '@tensorflow/tfjs-node not installed' },
     { name: 'wasm', status: 'in-use' },
     { name: 'cpu', status: 'available' }
+  ],
+  fastPaths: [
+    { name: 'wasm-simd', active: true, detail: 'fused kernels' },
+    { name: 'wasm-gradients', active: false, detail: 'off: version' }
   ]
 }
 
@@ -37,7 +41,13 @@ afterEach(() => {
 describe('system service', () => {
   it('reports version, mode and data folder; backend is null until probed', async () => {
     const status = await createSystemService(ctx).status()
-    expect(status).toEqual({ appVersion: ctx.appVersion, mode: 'web', dataDir: dir, backend: null })
+    expect(status).toEqual({
+      appVersion: ctx.appVersion,
+      mode: 'web',
+      dataDir: dir,
+      backend: null,
+      fastPaths: null
+    })
     expect(status.appVersion).toMatch(/^\d+\.\d+\.\d+/)
   })
 
@@ -53,7 +63,9 @@ describe('system service', () => {
     expect(calls).toBe(1)
     expect(events).toEqual([{ type: 'backend', backend: report }])
     expect(probedBackend(ctx)).toEqual(report)
-    expect((await createSystemService(ctx).status()).backend).toEqual(report)
+    const status = await createSystemService(ctx).status()
+    expect(status.backend).toEqual(report)
+    expect(status.fastPaths).toEqual(report.fastPaths)
     expect(backendLines(report)).toContain('wasm: in use')
     expect(backendLines(report)).toContain(
       'tensorflow-gpu: @tensorflow/tfjs-node-gpu not installed'
@@ -84,6 +96,11 @@ describe('system service', () => {
     expect(
       lines.some((l) => /^(wasm|cpu): in use$/.test(l) || /^tensorflow(-gpu)?: in use$/.test(l))
     ).toBe(true)
+    // The start-up registered the fast kernels for the backend it chose and says so.
+    const paths = (await createSystemService(ctx).status()).fastPaths ?? []
+    expect(paths.map((p) => p.name)).toEqual(['wasm-simd', 'wasm-gradients', 'fused-adam-cpu'])
+    if (found?.active === 'wasm')
+      expect(paths.find((p) => p.name === 'wasm-simd')?.active).toBe(true)
   })
 })
 
@@ -95,9 +112,9 @@ describe('createServices', () => {
       expect((await services.system.status()).dataDir).toBe(dir)
       expect(await services.datasets.list()).toEqual([])
       expect(await services.runs.list()).toEqual([])
-      await expect(services.retrieval.perClass({ runId: 99 })).rejects.not.toBeInstanceOf(
-        ServiceUnavailableError
-      )
+      await expect(services.retrieval.perClass({ runId: 99 })).rejects.toMatchObject({
+        code: 'not_found'
+      })
     } finally {
       await services.dispose()
     }

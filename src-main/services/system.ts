@@ -75,7 +75,8 @@ export function createSystemService(
         appVersion: ctx.appVersion,
         mode: ctx.mode === 'electron' ? 'electron' : 'web',
         dataDir: ctx.paths.root,
-        backend: backend()
+        backend: backend(),
+        fastPaths: backend()?.fastPaths ?? null
       }
     },
     async pickFolder() {

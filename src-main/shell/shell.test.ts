@@ -8,7 +8,7 @@ import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import { channels, type Services } from '../../src-preload/contract'
-import { unavailableService } from '../services/index'
+import { stubService } from '../services/services.testutil'
 
 const fake = vi.hoisted(() => {
   const handlers = new Map<string, (event: unknown, payload: unknown) => Promise<unknown>>()
@@ -130,9 +130,9 @@ function fakeServices(overrides: Partial<Record<string, unknown>> = {}): Service
       pickFolder: vi.fn(async () => null),
       pickImage: vi.fn(async () => null)
     },
-    datasets: { ...unavailableService('datasets'), get: vi.fn(async (p: unknown) => ({ got: p })) },
-    runs: unavailableService('runs'),
-    retrieval: unavailableService('retrieval'),
+    datasets: { ...stubService('datasets'), get: vi.fn(async (p: unknown) => ({ got: p })) },
+    runs: stubService('runs'),
+    retrieval: stubService('retrieval'),
     ...overrides
   } as unknown as Services
 }
@@ -251,14 +251,14 @@ describe('ipc', () => {
     expect(await get(invokeEvent(appUrl), { id: 3 })).toEqual({ result: { got: { id: 3 } } })
   })
 
-  it('reports a missing service as not available yet', async () => {
+  it("passes an unavailable service's code and message through", async () => {
     bindIpc(fakeServices(), trusted)
     const list = fake.handlers.get('runs.list')!
     const reply = (await list(invokeEvent(appUrl), undefined)) as {
       error: { code: string; message: string }
     }
     expect(reply.error.code).toBe('unavailable')
-    expect(reply.error.message).toMatch(/not available yet/)
+    expect(reply.error.message).toMatch(/not stubbed in this test/)
   })
 })
 

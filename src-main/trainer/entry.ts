@@ -6,6 +6,7 @@
  */
 import { connectToParent, type ParentLink } from '../common/processLauncher'
 import { parseMessage, ToTrainer, type FromTrainer } from './protocol'
+import { toWireError } from '../../src-preload/contract/errors'
 
 const PARENT_PID_ENV = 'HIST_TRAINER_PARENT_PID'
 
@@ -62,9 +63,11 @@ async function runJob(
     else send({ type: 'probeResult', result: await pipeline.probeRun(msg.job, control) })
   } catch (err) {
     code = 1
-    const e = err as Error
-    send({ type: 'failed', message: e?.message ?? String(err) })
-    if (e?.stack) process.stderr.write(`trainer: ${e.stack}\n`)
+    const wire = toWireError(err)
+    send({ type: 'failed', ...wire })
+    // An expected error (bad config, missing file…) is the message; only a bug gets its stack.
+    const stack = (err as Error)?.stack
+    if (wire.code === 'internal' && stack) process.stderr.write(`trainer: ${stack}\n`)
   }
   // Give the IPC channel a moment to flush the last messages, then leave.
   setTimeout(() => process.exit(code), 200)

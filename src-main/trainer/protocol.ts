@@ -4,6 +4,7 @@
  * these schemas before acting on it.
  */
 import { z } from 'zod'
+import { ERROR_CODES } from '../../src-preload/contract/errors'
 import { TrainConfig } from '../../src-preload/contract/runs'
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
@@ -159,7 +160,13 @@ export const FromTrainer = z.discriminatedUnion('type', [
       z.object({ imageId: z.number().int(), ap: z.number(), correctAt1: z.boolean() })
     )
   }),
-  z.object({ type: z.literal('failed'), message: z.string() }),
+  /** The job failed; an expected error keeps its code and field issues (see contract/errors). */
+  z.object({
+    type: z.literal('failed'),
+    message: z.string(),
+    code: z.enum(ERROR_CODES).optional(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional()
+  }),
   z.object({ type: z.literal('cancelled') }),
   z.object({ type: z.literal('probeResult'), result: ProbeResultSchema })
 ])

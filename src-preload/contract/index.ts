@@ -4,6 +4,7 @@
  * web mode) validate at the edge with the same code. Channels are `${service}.${method}`.
  */
 import { z } from 'zod'
+import { InvalidError } from './errors'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import type { AppEvent } from './events'
 import { retrievalSchemas, type RetrievalService } from './retrieval'
@@ -12,6 +13,7 @@ import { systemSchemas, type SystemService } from './system'
 
 export * from './common'
 export * from './datasets'
+export * from './errors'
 export * from './events'
 export * from './presets'
 export * from './retrieval'
@@ -50,18 +52,6 @@ export const channels: string[] = Object.entries(apiSchemas).flatMap(([service, 
 /** The event channel over Electron IPC. */
 export const EVENT_CHANNEL = 'hist:event'
 
-/** Thrown for a payload that fails its schema; the message names the offending field. */
-export class ValidationError extends Error {
-  readonly code = 'invalid_payload'
-  constructor(
-    message: string,
-    readonly issues: { path: string; message: string }[]
-  ) {
-    super(message)
-    this.name = 'ValidationError'
-  }
-}
-
 /** Splits a channel into its service and method, or returns null for an unknown channel. */
 export function resolveChannel(channel: string): { service: ServiceName; method: string } | null {
   const dot = channel.indexOf('.')
@@ -76,11 +66,11 @@ export function resolveChannel(channel: string): { service: ServiceName; method:
 
 /**
  * Validates a payload against its channel's schema and returns the parsed value (defaults
- * applied). Throws ValidationError naming each bad field, e.g. `runs.start: epochs: Too small`.
+ * applied). Throws InvalidError naming each bad field, e.g. `runs.start: epochs: Too small`.
  */
 export function validatePayload(channel: string, payload: unknown): unknown {
   const target = resolveChannel(channel)
-  if (!target) throw new ValidationError(`unknown channel "${channel}"`, [])
+  if (!target) throw new InvalidError(`unknown channel "${channel}"`)
   const schema = (apiSchemas[target.service] as Record<string, z.ZodType>)[target.method]
   const result = schema.safeParse(payload ?? undefined)
   if (result.success) return result.data
@@ -89,5 +79,5 @@ export function validatePayload(channel: string, payload: unknown): unknown {
     message: i.message
   }))
   const text = issues.map((i) => `${i.path}: ${i.message}`).join('; ')
-  throw new ValidationError(`${channel}: invalid payload: ${text}`, issues)
+  throw new InvalidError(`${channel}: invalid payload: ${text}`, issues)
 }

@@ -35,7 +35,7 @@ export const BackboneSpec = z.discriminatedUnion('kind', [
 export type BackboneSpec = z.infer<typeof BackboneSpec>
 
 /** Every hyperparameter of a run. Defaults follow the official HIST code (CUB preset). */
-export const TrainConfig = z.object({
+const TrainConfigFields = z.object({
   datasetId: Id,
   /** Class-disjoint split; 'preset' uses the dataset's standard protocol. */
   split: SplitSpec.default({ kind: 'preset' }),
@@ -80,6 +80,18 @@ export const TrainConfig = z.object({
   margin: z.number().min(0).default(0.1),
   scale: z.number().positive().default(32),
   name: z.string().max(200).optional()
+})
+
+/** A run's config: the fields above plus the checks that relate two fields. */
+export const TrainConfig = TrainConfigFields.superRefine((c, ctx) => {
+  // A balanced batch holds batchSize / ipc whole classes.
+  if (c.sampler === 'balanced' && c.batchSize % c.ipc !== 0) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['batchSize'],
+      message: `must be a multiple of the images per class (ipc = ${c.ipc}) with the balanced sampler`
+    })
+  }
 })
 export type TrainConfig = z.output<typeof TrainConfig>
 export type TrainConfigInput = z.input<typeof TrainConfig>

@@ -10,9 +10,22 @@ export interface BackendCandidate {
   reason?: string
 }
 
+/** A speed-up path of src-main/ml/kernels (see registerFastKernels there). */
+export type FastPathName = 'wasm-simd' | 'wasm-gradients' | 'fused-adam-cpu' | 'eval-similarity'
+
+/** Whether one fast path is on and, if not, why. */
+export interface FastPathStatus {
+  name: FastPathName
+  active: boolean
+  /** What it does when on, e.g. "fused Adam … (f32x4)"; the reason when off ("off: …"). */
+  detail: string
+}
+
 export interface BackendReport {
   active: BackendName
   candidates: BackendCandidate[]
+  /** The fast kernels registered for the active backend (set by the backend start-up). */
+  fastPaths?: FastPathStatus[]
 }
 
 export interface SystemStatus {
@@ -21,6 +34,8 @@ export interface SystemStatus {
   dataDir: string
   /** The backend the trainer uses; null while the probe is still running. */
   backend: BackendReport | null
+  /** Whether each fast kernel path is on, and why not; null while the probe is still running. */
+  fastPaths: FastPathStatus[] | null
 }
 
 export const systemSchemas = {

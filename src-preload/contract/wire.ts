@@ -4,7 +4,8 @@
  *   Token in `Authorization: Bearer <token>` or `x-hist-token`, or the session cookie.
  * - Success: HTTP 200 with `{ "result": <value> }` (`result` is omitted for void).
  * - Failure: 4xx/5xx with `{ "error": WireError }`; 400 for an invalid payload, 401 for a
- *   missing/wrong token, 404 for an unknown channel, 413 for a too-large body, 500 otherwise.
+ *   missing/wrong token, 404 for an unknown channel or id, 409 for a conflict, 413 for a too-large body, 503 for
+ *   unavailable, 500 otherwise (see `STATUS_OF` in src-main/server/http.ts).
  * - `GET /events` upgrades to a WebSocket (token as `?token=` or the cookie) carrying one
  *   JSON AppEvent per message.
  * - `GET /media/<path>` serves dataset images and thumbnails (`image/<id>`, `thumb/<id>`).
@@ -12,12 +13,8 @@
  *   SameSite=Strict cookie `hist_token` so that assets, media and the socket need no header.
  */
 
-/** The error body of a failed call, over both transports. */
-export interface WireError {
-  message: string
-  code: 'invalid_payload' | 'unauthorized' | 'not_found' | 'too_large' | 'internal' | 'unavailable'
-  issues?: { path: string; message: string }[]
-}
+/** The error body of a failed call, over both transports (defined with the error classes). */
+export type { WireError } from './errors'
 
 export const TOKEN_HEADER = 'x-hist-token'
 export const TOKEN_COOKIE = 'hist_token'

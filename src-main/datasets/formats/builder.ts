@@ -3,7 +3,6 @@ import { readFile } from 'node:fs/promises'
 import type { DatasetProblem } from '../../../src-preload/contract'
 import { listedToRel } from '../paths'
 import {
-  DatasetFormatError,
   type FormatName,
   type ImageRole,
   type ListedClass,
@@ -11,6 +10,7 @@ import {
   type Listing,
   type SplitSide
 } from '../types'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Reads a UTF-8 text file into lines (BOM and trailing blank lines removed). */
 export async function readLines(file: string): Promise<string[]> {
@@ -18,7 +18,7 @@ export async function readLines(file: string): Promise<string[]> {
   try {
     text = await readFile(file, 'utf8')
   } catch (err) {
-    throw new DatasetFormatError(`cannot read ${file}: ${(err as Error).message}`)
+    throw new InvalidError(`cannot read ${file}: ${(err as Error).message}`)
   }
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1)
   const lines = text.split(/\r?\n/)
@@ -112,7 +112,7 @@ export class ListingBuilder {
   /** The finished listing; classes in ordinal order. Throws when nothing was listed. */
   build(): Listing {
     if (this.images.length === 0 && this.problems.length === 0) {
-      throw new DatasetFormatError(`the ${this.format} list files in ${this.root} list no images`)
+      throw new InvalidError(`the ${this.format} list files in ${this.root} list no images`)
     }
     const classes = [...this.classes.values()].sort((a, b) => a.ordinal - b.ordinal)
     return {

@@ -7,8 +7,9 @@
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, relative } from 'node:path'
 import { toPosix } from '../paths'
-import { DatasetFormatError, type Listing } from '../types'
+import { type Listing } from '../types'
 import { ListingBuilder } from './builder'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Last class number of the Cars196 train half. */
 export const CARS_TRAIN_LAST_CLASS = 98
@@ -57,7 +58,7 @@ export async function readCarsListing(root: string, matFile: string): Promise<Li
     parsed = read(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength) as ArrayBuffer)
   } catch (err) {
     const msg = (err as Error).message
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `cannot parse ${matFile} as a MATLAB level-5 MAT-file (Cars196 cars_annos.mat): ${msg}` +
         (/HDF5|7\.3/.test(msg)
           ? ' — MAT v7.3 (HDF5) files are not supported; re-save with -v7'
@@ -66,7 +67,7 @@ export async function readCarsListing(root: string, matFile: string): Promise<Li
   }
   const annos = flatList(parsed.data.annotations)
   if (annos.length === 0) {
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `${matFile} has no "annotations" struct array (expected fields relative_im_path, class, test); ` +
         'this Cars196 annotation layout is not supported'
     )

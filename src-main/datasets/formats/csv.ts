@@ -7,9 +7,10 @@
  */
 import { basename, dirname, relative } from 'node:path'
 import { toPosix } from '../paths'
-import { DatasetFormatError, type ImageRole, type Listing, type SplitSide } from '../types'
+import { type ImageRole, type Listing, type SplitSide } from '../types'
 import { ListingBuilder, readLines } from './builder'
 import { byCodePoint } from './folder'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Parses one CSV record (RFC 4180 quoting, comma separator). */
 export function parseCsvLine(line: string): string[] {
@@ -63,12 +64,12 @@ function truthy(v: string | undefined): boolean | null {
 export async function readCsvListing(root: string, csvFile: string): Promise<Listing> {
   const lines = await readLines(csvFile)
   const recs = records(lines)
-  if (recs.length === 0) throw new DatasetFormatError(`${csvFile} is empty`)
+  if (recs.length === 0) throw new InvalidError(`${csvFile} is empty`)
   const header = parseCsvLine(recs[0].text).map((h) => h.toLowerCase())
   const col = (name: string): number => header.indexOf(name)
   const missing = ['label', 'path'].filter((c) => col(c) < 0)
   if (missing.length) {
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `${csvFile}: missing column(s) ${missing.join(', ')}; the open-metric-learning CSV format needs ` +
         'label, path, split (train/validation), is_query, is_gallery'
     )

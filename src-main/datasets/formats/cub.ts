@@ -6,8 +6,8 @@
 import { basename, dirname, join, relative } from 'node:path'
 import { toPosix } from '../paths'
 import type { Listing } from '../types'
-import { DatasetFormatError } from '../types'
 import { ListingBuilder, fields, readLines } from './builder'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Last class number of the CUB train half. */
 export const CUB_TRAIN_LAST_CLASS = 100
@@ -38,7 +38,7 @@ export async function readCubListing(root: string, base: string): Promise<Listin
     classById.set(id, name)
     b.addClass(name, null, n, n <= CUB_TRAIN_LAST_CLASS ? 'train' : 'test')
   })
-  if (classById.size === 0) throw new DatasetFormatError(`classes.txt in ${base} lists no classes`)
+  if (classById.size === 0) throw new InvalidError(`classes.txt in ${base} lists no classes`)
   const labelById = new Map<string, string>()
   labelLines.forEach((line, i) => {
     if (!line.trim()) return

@@ -10,7 +10,8 @@ import { basename, join } from 'node:path'
 import type { DatasetProblem } from '../../../src-preload/contract'
 import { mapPool } from '../pool'
 import { extOf, hasImageExtension, isIgnoredName, isInside } from '../paths'
-import { DatasetFormatError, type Listing, type ListedImage } from '../types'
+import { type Listing, type ListedImage } from '../types'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** The group encoded in a class folder name: the part before the first `__`, or null. */
 export function groupOfClassName(name: string): string | null {
@@ -33,12 +34,11 @@ async function readDirSafe(dir: string): Promise<Dirent[] | Error> {
 
 const SUPPORTED_LIST = 'jpg, jpeg, png, webp, gif, bmp, tif, tiff'
 
-/** Reads a folder-per-class dataset. Throws DatasetFormatError when the root has no class folders. */
+/** Reads a folder-per-class dataset. Throws InvalidError when the root has no class folders. */
 export async function readFolderListing(root: string, signal?: AbortSignal): Promise<Listing> {
   const problems: DatasetProblem[] = []
   const top = await readDirSafe(root)
-  if (top instanceof Error)
-    throw new DatasetFormatError(`cannot read folder ${root}: ${top.message}`)
+  if (top instanceof Error) throw new InvalidError(`cannot read folder ${root}: ${top.message}`)
   const realRoot = await realpath(root)
   const classDirs: string[] = []
   for (const d of top) {
@@ -73,7 +73,7 @@ export async function readFolderListing(root: string, signal?: AbortSignal): Pro
     }
   }
   if (classDirs.length === 0) {
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `no class folders in ${root}: a folder dataset needs one sub-folder per class with images in it`
     )
   }

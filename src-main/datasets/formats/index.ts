@@ -6,13 +6,14 @@ import { statSync } from 'node:fs'
 import { readdir, readFile, stat } from 'node:fs/promises'
 import { basename, dirname, join, resolve } from 'node:path'
 import type { DatasetFormat } from '../../../src-preload/contract'
-import { DatasetFormatError, type FormatName, type Listing } from '../types'
+import { type FormatName, type Listing } from '../types'
 import { readCarsListing } from './cars'
 import { readCsvListing } from './csv'
 import { readCubListing } from './cub'
 import { readFolderListing } from './folder'
 import { readInShopListing } from './inshop'
 import { readSopListing } from './sop'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 /** Where a dataset lives: the root folder and, for list formats, the list file that defines it. */
 export interface Located {
@@ -67,7 +68,7 @@ async function findCsv(dir: string, strict: boolean): Promise<string | null> {
   const csvs = (await readdir(dir)).filter((f) => f.toLowerCase().endsWith('.csv')).sort()
   if (csvs.length === 1) return join(dir, csvs[0])
   if (csvs.length > 1 && strict) {
-    throw new DatasetFormatError(
+    throw new InvalidError(
       `several CSV files in ${dir} (${csvs.join(', ')}); give the path of the one to import`
     )
   }
@@ -81,7 +82,7 @@ export async function locateDataset(path: string, format: DatasetFormat): Promis
   try {
     st = await stat(abs)
   } catch {
-    throw new DatasetFormatError(`no such file or folder: ${abs}`)
+    throw new InvalidError(`no such file or folder: ${abs}`)
   }
   if (st.isFile()) {
     const name = basename(abs).toLowerCase()
@@ -99,7 +100,7 @@ export async function locateDataset(path: string, format: DatasetFormat): Promis
               : null
     const f = format === 'auto' ? byName : format
     if (!f || f === 'folder') {
-      throw new DatasetFormatError(
+      throw new InvalidError(
         `cannot import the file ${abs} as ${f ?? 'a dataset'}: give a dataset folder, a CSV, ` +
           'cars_annos.mat, images.txt (CUB), Ebay_train.txt (SOP) or list_eval_partition.txt (In-Shop)'
       )
@@ -108,7 +109,7 @@ export async function locateDataset(path: string, format: DatasetFormat): Promis
     const r = f === 'inshop' && /^eval$/i.test(basename(root)) ? dirname(root) : root
     return { format: f, root: r, source: abs }
   }
-  if (!st.isDirectory()) throw new DatasetFormatError(`${abs} is neither a file nor a folder`)
+  if (!st.isDirectory()) throw new InvalidError(`${abs} is neither a file nor a folder`)
 
   const finders: Record<Exclude<FormatName, 'folder' | 'csv'>, (d: string) => string | null> = {
     cub: findCub,
@@ -127,15 +128,13 @@ export async function locateDataset(path: string, format: DatasetFormat): Promis
   if (format === 'folder') return { format: 'folder', root: abs, source: null }
   if (format === 'csv') {
     const csv = await findCsv(abs, true)
-    if (!csv) throw new DatasetFormatError(`no CSV file in ${abs}: expected ${expected.csv}`)
+    if (!csv) throw new InvalidError(`no CSV file in ${abs}: expected ${expected.csv}`)
     return { format: 'csv', root: abs, source: csv }
   }
   if (format !== 'auto') {
     const src = finders[format](abs)
     if (!src)
-      throw new DatasetFormatError(
-        `${abs} is not a ${format} dataset: expected ${expected[format]}`
-      )
+      throw new InvalidError(`${abs} is not a ${format} dataset: expected ${expected[format]}`)
     return { format, root: abs, source: src }
   }
   for (const f of ['cub', 'sop', 'inshop', 'cars'] as const) {

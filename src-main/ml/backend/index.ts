@@ -5,7 +5,12 @@
  */
 import { createRequire } from 'node:module'
 import * as tf from '@tensorflow/tfjs'
-import type { BackendCandidate, BackendName, BackendReport } from '../../../src-preload/contract/system'
+import type {
+  BackendCandidate,
+  BackendName,
+  BackendReport
+} from '../../../src-preload/contract/system'
+import { registerFastKernels } from '../kernels'
 
 const require = createRequire(import.meta.url)
 
@@ -31,7 +36,10 @@ function message(err: unknown): string {
   return (e?.message ?? String(err)).split('\n')[0].slice(0, 200)
 }
 
-async function tryNative(name: 'tensorflow-gpu' | 'tensorflow', load: (n: string) => unknown): Promise<string | null> {
+async function tryNative(
+  name: 'tensorflow-gpu' | 'tensorflow',
+  load: (n: string) => unknown
+): Promise<string | null> {
   const pkg = NATIVE_PACKAGE[name]
   try {
     load(pkg)
@@ -40,7 +48,8 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow', load: (n: string
     return why === 'not installed' ? `${pkg} not installed` : `${pkg} failed to load: ${why}`
   }
   // tfjs-node registers the 'tensorflow' backend when loaded (the GPU package registers it too).
-  if (!(await tf.setBackend('tensorflow'))) return `${pkg} loaded but its backend did not initialise`
+  if (!(await tf.setBackend('tensorflow')))
+    return `${pkg} loaded but its backend did not initialise`
   if (name === 'tensorflow-gpu') {
     // tfjs-node-gpu falls back to CPU kernels silently when no CUDA device is usable.
     const gpus = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice
@@ -51,7 +60,8 @@ async function tryNative(name: 'tensorflow-gpu' | 'tensorflow', load: (n: string
 
 /** Probes the backends in order, activates the first that works and records why others were skipped. */
 export async function initBackend(opts: ProbeOptions = {}): Promise<BackendReport> {
-  const envOnly = process.env.HIST_BACKEND?.split(',').map((s) => s.trim()) as BackendName[] | undefined
+  const envOnly = process.env.HIST_BACKEND?.split(',').map((s) => s.trim()) as
+    BackendName[] | undefined
   const only = opts.only ?? envOnly
   const load = opts.load ?? ((n: string) => require(n))
   const candidates: BackendCandidate[] = []
@@ -87,7 +97,8 @@ export async function initBackend(opts: ProbeOptions = {}): Promise<BackendRepor
     }
   }
   if (!active) throw new Error('no TensorFlow.js backend could be initialised')
-  current = { active, candidates }
+  // The one place fast kernels are registered: for the backend just activated (none on webgpu).
+  current = { active, candidates, fastPaths: registerFastKernels(active) }
   return current
 }
 
@@ -99,6 +110,10 @@ export function backendReport(): BackendReport | null {
 /** One line per backend for logs and the CLI, e.g. "tensorflow-gpu: @tensorflow/tfjs-node-gpu not installed". */
 export function describeBackend(report: BackendReport): string[] {
   return report.candidates.map((c) =>
-    c.status === 'in-use' ? `${c.name}: in use` : c.status === 'skipped' ? `${c.name}: ${c.reason}` : `${c.name}: available`
+    c.status === 'in-use'
+      ? `${c.name}: in use`
+      : c.status === 'skipped'
+        ? `${c.name}: ${c.reason}`
+        : `${c.name}: available`
   )
 }

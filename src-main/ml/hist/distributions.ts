@@ -11,8 +11,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { customOp, keepForBackward, l2Normalize, saveForBackward } from '../losses/ops'
-import { fastTranspose } from '../optim/wasmSimd'
-import { distBack, distPrep } from './distKernels'
+import { fastTranspose } from '../kernels/transpose'
+import { distBack, distPrep } from '../kernels/distance'
 
 /** [N, C] distances from normalised embeddings xh and the raw class tables; custom gradient. */
 const distanceCore = customOp(([xh, means, logVars], save) => {

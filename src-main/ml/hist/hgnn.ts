@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { customOp, matMul, saveForBackward } from '../losses/ops'
-import { fastTranspose } from '../optim/wasmSimd'
+import { fastTranspose } from '../kernels/transpose'
 
 /** BatchNorm1d epsilon, as PyTorch. */
 export const BN_EPS = 1e-5

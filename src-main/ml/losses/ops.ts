@@ -8,7 +8,7 @@
  * [C, D] class tables go on the left: cos = P̂·x̂ᵀ, then a transpose of the small [C, N] result.
  */
 import * as tf from '@tensorflow/tfjs'
-import { fastTranspose } from '../optim/wasmSimd'
+import { fastTranspose } from '../kernels/transpose'
 
 /** Transposes a 2-D tensor (inside custom gradients only: not differentiable). */
 function t2(x: tf.Tensor2D): tf.Tensor2D {

@@ -1,6 +1,7 @@
 /** Helpers shared by the loss, HIST and optimiser tests (not used at run time). */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
+import { registerFastKernels } from '../kernels'
 import { mulberry32 } from '../util/rng'
 
 /** Largest violation of |a − e| ≤ max(atol, rtol·|e|), with where it happened; null when all pass. */
@@ -31,10 +32,11 @@ export function flat(x: number | number[] | number[][]): number[] {
   return Array.isArray(x) ? (x as (number | number[])[]).flat() : [x]
 }
 
-/** Activates a backend by name, loading wasm if needed. */
+/** Activates a backend by name, loading wasm if needed, and registers its fast kernels as initBackend does. */
 export async function useBackend(name: 'wasm' | 'cpu'): Promise<void> {
   if (!(await tf.setBackend(name))) throw new Error(`backend ${name} failed to initialise`)
   await tf.ready()
+  registerFastKernels(name)
 }
 
 /** Seeded uniform PRNG (mulberry32) for test data. */

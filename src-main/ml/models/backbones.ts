@@ -12,7 +12,6 @@ import { downloadModel, findDownloadable } from './download'
 import { GraphBackbone, LayersBackbone } from './layersBackbone'
 import { isLayersModelJson, loadNsfwjsArtifacts, readModelFolder } from './modelFiles'
 import { SmallCnnBackbone } from './smallCnn'
-import { ensureWasmGradients } from './wasmGrads'
 
 /** Where a backbone came from, so a worker can load an identical copy. */
 export interface BackboneSource {
@@ -126,14 +125,13 @@ async function fromModelJson(
 }
 
 /**
- * Loads the backbone a spec describes. Registers the wasm gradient kernels first, so the result
- * can be trained on the wasm backend.
+ * Loads the backbone a spec describes. To train it on wasm, the backend start-up (initBackend →
+ * registerFastKernels) must have registered the wasm gradient kernels.
  */
 export async function loadBackbone(
   specIn: BackboneSpecInput,
   opts: LoadBackboneOptions
 ): Promise<Backbone> {
-  ensureWasmGradients()
   const parsed = BackboneSpec.safeParse(specIn)
   if (!parsed.success) throw new Error(`invalid backbone spec: ${parsed.error.message}`)
   const spec = parsed.data

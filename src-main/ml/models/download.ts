@@ -12,6 +12,7 @@ import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import path from 'node:path'
 import { manifestWeightBytes, type ModelJson } from './modelFiles'
+import { invalidField } from '../../../src-preload/contract/errors'
 
 /** A file's expected size and checksum, where known. */
 export interface FileCheck {
@@ -111,7 +112,10 @@ export function findDownloadable(name: string): DownloadableModel {
   const e = extra.get(name) ?? DOWNLOADABLE_MODELS.find((m) => m.name === name)
   if (!e) {
     const known = [...DOWNLOADABLE_MODELS.map((m) => m.name), ...extra.keys()]
-    throw new Error(`unknown downloadable backbone '${name}'; known: ${known.join(', ')}`)
+    throw invalidField(
+      'backbone.name',
+      `unknown downloadable backbone '${name}'; known: ${known.join(', ')}`
+    )
   }
   return e
 }

@@ -5,9 +5,7 @@
  * torch.optim.AdamW. State is kept per variable name, so resuming is exact.
  */
 import * as tf from '@tensorflow/tfjs'
-import { fusedAdamStep, hasFusedAdam, registerAdamKernel, type AdamStepAttrs } from './adamKernel'
-
-registerAdamKernel()
+import { fusedAdamStep, hasFusedAdam, type AdamStepAttrs } from '../kernels/adam'
 
 /** One parameter group. */
 export interface AdamGroup {

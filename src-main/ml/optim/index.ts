@@ -6,4 +6,4 @@ export {
   type AdamState,
   type GroupedAdamOptions
 } from './groupedAdam'
-export { registerAdamKernel, hasFusedAdam } from './adamKernel'
+export { hasFusedAdam } from '../kernels/adam'

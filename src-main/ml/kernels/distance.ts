@@ -1,10 +1,10 @@
 /**
  * The element-wise parts of the Mahalanobis distance block over the [C, D] class tables, as
- * fused wasm SIMD kernels (../optim/wasmSimd.ts) when the wasm backend is active, else as tfjs
+ * fused wasm SIMD kernels (./wasmSimd.ts) when they are registered and the wasm backend is active, else as tfjs
  * ops. Both paths compute the same quantities; the oracle tests run on wasm and cpu.
  */
 import * as tf from '@tensorflow/tfjs'
-import { activeSimdKernels, heapOffset, registerWasmKernel } from '../optim/wasmSimd'
+import { activeSimdKernels, heapOffset, registerWasmKernel } from './wasmSimd'
 
 /** Clamp of the squared norm, as F.normalize's eps = 1e-12 on the norm. */
 export const NORM_EPS2 = 1e-24
@@ -12,37 +12,40 @@ export const NORM_EPS2 = 1e-24
 const PREP = 'HistStudioDistPrep'
 const BACK = 'HistStudioDistBack'
 
-registerWasmKernel(PREP, (k, b, { mu, lv }) => {
-  const [rows, cols] = mu.shape
-  const outs = [
-    b.makeOutput([rows, 2 * cols], 'float32'),
-    b.makeOutput([rows, 1], 'float32'),
-    b.makeOutput([rows, 1], 'float32')
-  ]
-  const at = (t: tf.TensorInfo) => heapOffset(b, t)
-  k.distPrep(at(mu), at(lv), at(outs[0]), at(outs[1]), at(outs[2]), rows, cols)
-  return outs
-})
+/** Registers the two kernels for wasm (idempotent; called by registerFastKernels). */
+export function registerDistanceKernels(): void {
+  registerWasmKernel(PREP, (k, b, { mu, lv }) => {
+    const [rows, cols] = mu.shape
+    const outs = [
+      b.makeOutput([rows, 2 * cols], 'float32'),
+      b.makeOutput([rows, 1], 'float32'),
+      b.makeOutput([rows, 1], 'float32')
+    ]
+    const at = (t: tf.TensorInfo) => heapOffset(b, t)
+    k.distPrep(at(mu), at(lv), at(outs[0]), at(outs[1]), at(outs[2]), rows, cols)
+    return outs
+  })
 
-registerWasmKernel(BACK, (k, b, { mu, lv, p2, rn, active, gs, nb }) => {
-  const [rows, cols] = mu.shape
-  const outs = [b.makeOutput([rows, cols], 'float32'), b.makeOutput([rows, cols], 'float32')]
-  const at = (t: tf.TensorInfo) => heapOffset(b, t)
-  k.distBack(
-    at(mu),
-    at(lv),
-    at(p2),
-    at(rn),
-    at(active),
-    at(gs),
-    at(nb),
-    at(outs[0]),
-    at(outs[1]),
-    rows,
-    cols
-  )
-  return outs
-})
+  registerWasmKernel(BACK, (k, b, { mu, lv, p2, rn, active, gs, nb }) => {
+    const [rows, cols] = mu.shape
+    const outs = [b.makeOutput([rows, cols], 'float32'), b.makeOutput([rows, cols], 'float32')]
+    const at = (t: tf.TensorInfo) => heapOffset(b, t)
+    k.distBack(
+      at(mu),
+      at(lv),
+      at(p2),
+      at(rn),
+      at(active),
+      at(gs),
+      at(nb),
+      at(outs[0]),
+      at(outs[1]),
+      rows,
+      cols
+    )
+    return outs
+  })
+}
 
 /** Forward quantities of the distance block. */
 export interface DistPrep {
@@ -56,7 +59,7 @@ export interface DistPrep {
 
 /** True when the fused kernels will be used (wasm backend with SIMD). */
 export function fusedDistanceKernels(): boolean {
-  return activeSimdKernels() !== null
+  return activeSimdKernels() !== null && tf.getKernel(PREP, 'wasm') !== undefined
 }
 
 /** p2, rn, bias from the means and log-variances [C, D]. */

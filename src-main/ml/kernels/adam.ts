@@ -4,13 +4,13 @@
  * Written as tfjs ops, one update is ~14 element-wise kernels, each allocating and sweeping a
  * full-size tensor: at SOP scale (three 11,318×512 tables) that alone was most of a training
  * step, and all the temporaries raise the wasm heap's high-water mark. On wasm the kernel runs a
- * hand-assembled SIMD loop (./wasmSimd.ts) over the backend's own memory; on cpu a JS loop.
+ * hand-assembled SIMD loop (./simd/adam.simd.ts) over the backend's own memory; on cpu a JS loop.
  * Either way it reads p, g, m, v once and writes the three new tensors; nothing is downloaded
  * and no input is mutated (variables may share their buffers with clones). Other backends use
  * the op-by-op path in groupedAdam.ts.
  */
 import * as tf from '@tensorflow/tfjs'
-import { heapOffset, registerWasmKernel, simdKernelsFor, type SimdKernelRun } from './wasmSimd'
+import { activeSimdKernels, heapOffset, registerWasmKernel, type SimdKernelRun } from './wasmSimd'
 
 /** Kernel name registered with tfjs. */
 export const ADAM_KERNEL = 'HistStudioAdamStep'
@@ -118,9 +118,13 @@ function cpuKernel({
   return [po, mo, vo].map((vals) => b.makeTensorInfo(p.shape, 'float32', vals))
 }
 
-/** Registers the kernel for wasm and cpu (idempotent). */
-export function registerAdamKernel(): void {
+/** Registers the SIMD kernel for wasm (idempotent; called by registerFastKernels). */
+export function registerWasmAdamKernel(): void {
   registerWasmKernel(ADAM_KERNEL, wasmRun)
+}
+
+/** Registers the JS-loop kernel for cpu (idempotent; called by registerFastKernels). */
+export function registerCpuAdamKernel(): void {
   if (!tf.getKernel(ADAM_KERNEL, 'cpu')) {
     tf.registerKernel({
       kernelName: ADAM_KERNEL,
@@ -134,7 +138,7 @@ export function registerAdamKernel(): void {
 export function hasFusedAdam(): boolean {
   const name = tf.getBackend()
   if (!tf.getKernel(ADAM_KERNEL, name)) return false
-  return name !== 'wasm' || simdKernelsFor(tf.backend()) !== null
+  return name !== 'wasm' || activeSimdKernels() !== null
 }
 
 /** Runs the fused update; returns new [p, m, v]. All inputs must be float32 of one shape. */

@@ -1,35 +1,15 @@
 /**
- * Gradient kernels that @tensorflow/tfjs-backend-wasm 4.22 does not ship, registered for the
- * 'wasm' backend and built only from kernels wasm does have. Without them any conv-net training
- * step on wasm throws "Kernel 'Conv2DBackpropFilter' not registered for backend 'wasm'".
- *
- * Found missing by training MobileNetV2 (nsfwjs) and the small CNN one step on wasm and by
- * diffing tf.getKernelsForBackend('wasm') against 'cpu':
- *   Conv2DBackpropFilter, DepthwiseConv2dNativeBackpropFilter, DepthwiseConv2dNativeBackpropInput,
- *   UnsortedSegmentSum (the gradient of tf.gather).
- * wasm does have MaxPoolGrad, AvgPoolGrad and all ops that BatchNorm's gradient uses;
- * wasmGrads.test.ts checks them against cpu too. Three kernels wasm has are replaced because
- * they dominated a MobileNetV2 training step: Conv2DBackpropInput (a naive loop, ~8× slower than
- * the XNNPACK conv it is rewritten into) and BatchMatMul/_FusedMatMul with transpose flags.
+ * Convolution and segment-sum gradients written with ops the tfjs wasm backend does have, so
+ * that they run in its fast (XNNPACK) kernels. Registered for 'wasm' by ./wasmGradients.ts;
+ * checked against the cpu backend by wasmGradients.test.ts.
  *
  * Kernels may call high-level ops: the engine does not record ops run inside a kernel on the
  * gradient tape (kernelDepth > 0), and it accepts a Tensor as a kernel's output.
  */
 import * as tf from '@tensorflow/tfjs'
-// Imported here so that wasm's own kernels are registered before ours replace some of them
-// (a later import would silently re-register the slow originals).
-import '@tensorflow/tfjs-backend-wasm'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Rounding = 'floor' | 'round' | 'ceil' | undefined
-
-/** The kernels this module adds, in registration order. */
-export const WASM_GRADIENT_KERNELS = [
-  'Conv2DBackpropFilter',
-  'DepthwiseConv2dNativeBackpropFilter',
-  'DepthwiseConv2dNativeBackpropInput',
-  'UnsortedSegmentSum'
-] as const
 
 function pair(v: number | [number, number] | undefined): [number, number] {
   if (v == null) return [1, 1]
@@ -125,7 +105,7 @@ function correlationInput(x: tf.Tensor4D, info: tf.backend_util.Conv2DInfo): tf.
  * MobileNetV2 layers this is ~3× faster than tap-by-tap multiply-and-sum.
  */
 
-function conv2DBackpropFilter(
+export function conv2DBackpropFilter(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   attrs: Record<string, unknown>
@@ -164,7 +144,7 @@ function conv2DBackpropFilter(
   })
 }
 
-function conv2DBackpropInput(
+export function conv2DBackpropInput(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   attrs: Record<string, unknown>
@@ -204,7 +184,7 @@ function conv2DBackpropInput(
   })
 }
 
-function depthwiseBackpropFilter(
+export function depthwiseBackpropFilter(
   x: tf.Tensor4D,
   dy: tf.Tensor4D,
   attrs: Record<string, unknown>
@@ -252,7 +232,7 @@ function depthwiseBackpropFilter(
   })
 }
 
-function depthwiseBackpropInput(
+export function depthwiseBackpropInput(
   dy: tf.Tensor4D,
   filter: tf.Tensor4D,
   attrs: Record<string, unknown>
@@ -294,7 +274,7 @@ function depthwiseBackpropInput(
   })
 }
 
-function unsortedSegmentSum(
+export function unsortedSegmentSum(
   x: tf.Tensor,
   segmentIds: tf.Tensor,
   attrs: Record<string, unknown>
@@ -315,108 +295,4 @@ function unsortedSegmentSum(
     const out = tf.reshape(tf.matMul(oh, xf, true, false), [numSegments, ...rest])
     return x.dtype === 'float32' ? out : tf.cast(out, x.dtype)
   })
-}
-
-type KernelImpl = (inputs: Record<string, tf.Tensor>, attrs: Record<string, unknown>) => tf.Tensor
-
-const IMPLS: Record<(typeof WASM_GRADIENT_KERNELS)[number], KernelImpl> = {
-  Conv2DBackpropFilter: (i, a) => conv2DBackpropFilter(i.x as tf.Tensor4D, i.dy as tf.Tensor4D, a),
-  DepthwiseConv2dNativeBackpropFilter: (i, a) =>
-    depthwiseBackpropFilter(i.x as tf.Tensor4D, i.dy as tf.Tensor4D, a),
-  DepthwiseConv2dNativeBackpropInput: (i, a) =>
-    depthwiseBackpropInput(i.dy as tf.Tensor4D, i.filter as tf.Tensor4D, a),
-  UnsortedSegmentSum: (i, a) => unsortedSegmentSum(i.x, i.segmentIds, a)
-}
-
-/** Swaps the last two axes. */
-function swapLast(t: tf.Tensor): tf.Tensor {
-  const perm = t.shape.map((_, k) => k)
-  perm[t.rank - 1] = t.rank - 2
-  perm[t.rank - 2] = t.rank - 1
-  return tf.transpose(t, perm)
-}
-
-/**
- * Wraps wasm's BatchMatMul / _FusedMatMul: with transposeA/B set they run 20–40× slower than
- * an explicit transpose followed by the plain product (measured on [32,1280]×[1280,512]: 123 ms
- * vs 3 ms), and every matmul gradient sets them (dA = dY·Bᵀ, dB = Aᵀ·dY).
- */
-function untransposedMatMul(orig: tf.KernelConfig): tf.KernelFunc {
-  return (args) => {
-    const attrs = args.attrs as unknown as { transposeA: boolean; transposeB: boolean }
-    if (!attrs.transposeA && !attrs.transposeB) return orig.kernelFunc(args)
-    const inputs = args.inputs as unknown as Record<string, tf.Tensor>
-    const a = attrs.transposeA ? swapLast(inputs.a) : inputs.a
-    const b = attrs.transposeB ? swapLast(inputs.b) : inputs.b
-    try {
-      return orig.kernelFunc({
-        ...args,
-        inputs: { ...args.inputs, a, b },
-        attrs: { ...args.attrs, transposeA: false, transposeB: false }
-      })
-    } finally {
-      if (a !== inputs.a) a.dispose()
-      if (b !== inputs.b) b.dispose()
-    }
-  }
-}
-
-/** Kernels wasm has but that are slow enough to dominate a training step; replaced or wrapped. */
-export const WASM_REPLACED_KERNELS = ['Conv2DBackpropInput', 'BatchMatMul', '_FusedMatMul'] as const
-
-let registered: string[] | null = null
-
-/**
- * Registers the missing gradient kernels for 'wasm' and replaces the slow ones (idempotent).
- * A missing kernel that wasm (or an earlier call) already provides is left alone. Returns the
- * names this call registered or replaced.
- */
-export function ensureWasmGradients(): string[] {
-  if (registered) return []
-  registered = []
-  for (const name of WASM_GRADIENT_KERNELS) {
-    if (tf.getKernel(name, 'wasm')) continue
-    const impl = IMPLS[name]
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: ({ inputs, attrs }) =>
-        impl(
-          inputs as unknown as Record<string, tf.Tensor>,
-          attrs as unknown as Record<string, unknown>
-        ) as unknown as tf.TensorInfo
-    })
-    registered.push(name)
-  }
-  const replace = (
-    name: string,
-    make: (orig: tf.KernelConfig | undefined) => tf.KernelFunc
-  ): void => {
-    const orig = tf.getKernel(name, 'wasm')
-    if (orig) tf.unregisterKernel(name, 'wasm')
-    // The wasm backend calls each kernel's setupFunc (binding the C++ function) when it
-    // initialises; keep the original's so that replacing before initialisation works too.
-    tf.registerKernel({
-      kernelName: name,
-      backendName: 'wasm',
-      kernelFunc: make(orig),
-      setupFunc: orig?.setupFunc
-    })
-    ;(registered as string[]).push(name)
-  }
-  replace('Conv2DBackpropInput', (orig) => (args) => {
-    const attrs = args.attrs as unknown as Record<string, unknown>
-    if (attrs.dataFormat === 'NCHW' && orig) return orig.kernelFunc(args)
-    const inputs = args.inputs as unknown as Record<string, tf.Tensor>
-    return conv2DBackpropInput(
-      inputs.dy as tf.Tensor4D,
-      inputs.filter as tf.Tensor4D,
-      attrs
-    ) as unknown as tf.TensorInfo
-  })
-  for (const name of ['BatchMatMul', '_FusedMatMul']) {
-    const orig = tf.getKernel(name, 'wasm')
-    if (orig) replace(name, () => untransposedMatMul(orig))
-  }
-  return [...registered]
 }

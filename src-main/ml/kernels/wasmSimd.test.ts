@@ -1,10 +1,11 @@
 /** The hand-assembled SIMD kernels against tfjs-op / scalar references, on odd sizes too. */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { distBack, distPrep } from '../hist/distKernels'
+import { distBack, distPrep } from './distance'
 import { keepForBackward } from '../losses/ops'
 import { closeness, randn, useBackend } from '../losses/testUtils'
-import { activeSimdKernels, fastTranspose, simdModuleBytes, wasmApi } from './wasmSimd'
+import { fastTranspose } from './transpose'
+import { activeSimdKernels, simdModuleBytes, wasmApi } from './wasmSimd'
 
 /** A [rows, cols] tensor of N(0, scale²) values with a few exact 0 / 6 / out-of-range entries. */
 function table(rows: number, cols: number, seed: number, scale = 1): tf.Tensor2D {

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createRng, normalArray } from '../util/rng'
-import { WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS, ensureWasmGradients } from './wasmGrads'
+import { WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS, ensureWasmGradients } from './wasmGradients'
 
 type Inputs = Record<string, { shape: number[]; data: Float32Array }>
 
