@@ -50,7 +50,7 @@ async function main(): Promise<void> {
       }
       if (e.type === 'run.epoch')
         process.stderr.write(
-          `epoch ${e.record.epoch}: test R@1 ${(e.record.metrics.recall['1'] * 100).toFixed(2)}\n`
+          `epoch ${e.record.epoch}: ${e.record.metrics.split ?? "selection"} R@1 ${(e.record.metrics.recall["1"] * 100).toFixed(2)}\n`
         )
     })
     const service = createRunsService(ctx)

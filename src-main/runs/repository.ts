@@ -15,7 +15,7 @@ import type {
 } from '../../src-preload/contract/runs'
 import type { Db } from '../db'
 import { NotFoundError } from '../../src-preload/contract/errors'
-import { selectionSplit, toSummary, type RunRow } from './summary'
+import { labelled, selectionSplit, toSummary, type RunRow } from './summary'
 
 /** The resume state of a run: where its checkpoints are and how far it got. */
 export interface RunResumeState {
@@ -193,7 +193,7 @@ export class RunsRepository {
       }[]
     ).map((e) => ({
       epoch: e.epoch,
-      metrics: { ...(JSON.parse(e.metrics) as Metrics), split },
+      metrics: labelled(e.metrics, split)!,
       seconds: e.seconds,
       imagesPerSec: e.images_per_sec
     }))

@@ -39,10 +39,11 @@ export function selectionSplit(config: Pick<TrainConfig, 'modelSelection'>): Met
   return config.modelSelection === 'test' ? 'test' : 'validation'
 }
 
-/** Parses a stored metrics object and labels it with its split. */
+/** Parses a stored metrics object and labels it with its split (a stored label wins). */
 export function labelled(s: string | null, split: MetricsSplit): Metrics | null {
   if (s === null) return null
-  return { ...(JSON.parse(s) as Metrics), split }
+  const m = JSON.parse(s) as Metrics
+  return { ...m, split: m.split ?? split }
 }
 
 /**

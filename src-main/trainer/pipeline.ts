@@ -171,7 +171,11 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
           'No baseline was recorded before this checkpoint; the untrained model cannot be evaluated any more.'
         )
       else if (!job.hasBaseline) await baselinePhase(rc, model, rawTest)
-      const sel = await selectionPhase(rc, model, plan.train, selItems, ck)
+      // Without a validation split (a too-small one skipped) the test epochs are only monitored.
+      const sel = await selectionPhase(rc, model, plan.train, selItems, ck, {
+        split: plan.val ? 'validation' : 'test',
+        select: plan.val !== null || cfg.modelSelection === 'test'
+      })
       if (!sel) return
       selectedEpoch = sel.best?.epoch ?? cfg.epochs
       if (plan.refit) {

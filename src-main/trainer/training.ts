@@ -82,7 +82,9 @@ export async function selectionPhase(
   model: TrainModel,
   trainItems: JobItem[],
   selItems: JobItem[],
-  ck: { meta: CheckpointMeta; sections: ModelState['sections'] } | null
+  ck: { meta: CheckpointMeta; sections: ModelState['sections'] } | null,
+  /** The split selItems are from; with `select` false the epochs are only monitored. */
+  sel: { split: 'validation' | 'test'; select: boolean }
 ): Promise<{ best: CheckpointMeta['best']; step: number } | null> {
   const { job, cfg, send, progress } = rc
   const epochs = cfg.epochs
@@ -161,11 +163,14 @@ export async function selectionPhase(
             true
           )
           const emb = await rc.source.embed(model, selItems)
-          const metrics = await metricsOf(emb, selLabels, cfg.embeddingSize, job.ks, cfg.seed)
+          const metrics = {
+            ...(await metricsOf(emb, selLabels, cfg.embeddingSize, job.ks, cfg.seed)),
+            split: sel.split
+          }
           evalSeconds += (performance.now() - t0) / 1000
           evalCount++
           const name = checkpointName(epoch1)
-          const isBest = !best || score(metrics) > score(best.metrics)
+          const isBest = sel.select && (!best || score(metrics) > score(best.metrics))
           if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
           writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best)
           lastCheckpoint = name
@@ -179,7 +184,7 @@ export async function selectionPhase(
           if (isBest)
             rc.log(
               'info',
-              `Epoch ${epoch1}: new best ${cfg.modelSelection === 'test' ? 'test' : 'validation'} R@1 ${(score(metrics) * 100).toFixed(2)}; checkpoint ${name} kept as the selected ${cfg.modelSelection === 'refit' ? 'epoch count' : 'model'}.`
+              `Epoch ${epoch1}: new best ${sel.split} R@1 ${(score(metrics) * 100).toFixed(2)}; checkpoint ${name} kept as the selected ${cfg.modelSelection === 'refit' ? 'epoch count' : 'model'}.`
             )
           lastBatchEnd = performance.now()
         }
