@@ -26,7 +26,7 @@ import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
-import { openCliContext, printResult, UsageError } from './common'
+import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 
 /** Options of `hist train`. */
 interface TrainOptions {
@@ -215,7 +215,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
           '\nStopping the run (Ctrl-C again to quit at once; the run then resumes at the next start)…'
         )
         void service!.stop({ id: run.id }).catch(() => undefined)
-      } else process.exit(130)
+      } else process.exit(EXIT.cancelled)
     }
     process.on('SIGINT', onSigint)
     const status = await service.waitFor(run.id)
@@ -224,7 +224,9 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     if (barStarted) bar?.stop()
     const final = service.repo.get(run.id)
     printResult(o.json, final, () => describeRun(final))
-    process.exitCode = status === 'completed' ? 0 : status === 'cancelled' ? 130 : 1
+    setExitCode(
+      status === 'completed' ? EXIT.ok : status === 'cancelled' ? EXIT.cancelled : EXIT.failed
+    )
   } finally {
     bar?.stop()
     if (service) await service.shutdown()

@@ -117,7 +117,11 @@ export class RunsRepository {
       ),
       testMetrics: db.prepare('UPDATE runs SET test_metrics = ?, test_from = ? WHERE id = ?'),
       setModel: db.prepare('UPDATE runs SET best_checkpoint = ? WHERE id = ?'),
-      remove: db.prepare('DELETE FROM runs WHERE id = ?')
+      remove: db.prepare('DELETE FROM runs WHERE id = ?'),
+      unfinishedOnDataset: db.prepare(
+        `SELECT id, status FROM runs WHERE dataset_id = ? AND status IN ('queued','running','paused')
+         ORDER BY id`
+      )
     }
   }
 
@@ -361,6 +365,11 @@ export class RunsRepository {
         correctAt1: q.correct_at1 === 1
       })
     )
+  }
+
+  /** Runs that still need a dataset's images: queued, running or paused on it. */
+  unfinishedOnDataset(datasetId: number): { id: number; status: RunStatus }[] {
+    return this.s.unfinishedOnDataset.all(datasetId) as { id: number; status: RunStatus }[]
   }
 
   /** Deletes the run and (by cascade) all its records. */

@@ -64,7 +64,7 @@ export function toSummary(r: RunRow): RunSummary {
     id: r.id,
     name: r.name,
     status: r.status,
-    datasetId: r.dataset_id ?? 0,
+    datasetId: r.dataset_id,
     datasetName: r.dataset_name,
     config,
     backend: r.backend,

@@ -8,6 +8,7 @@
  */
 import { join } from 'node:path'
 import type { Metrics } from '../../src-preload/contract/common'
+import { invalidField } from '../../src-preload/contract/errors'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { initBackend } from '../ml/backend'
 import { extractFeatures } from '../ml/data/featureCache'
@@ -116,7 +117,8 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
   if (!job.checkpoint) logPlan(job, plan, log)
   const selItems = plan.val ?? job.test
   if (plan.train.length < cfg.batchSize)
-    throw new Error(
+    throw invalidField(
+      'batchSize',
       `the training split has ${plan.train.length} images, fewer than one batch of ${cfg.batchSize}`
     )
 
@@ -213,7 +215,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       // Retrieval and external queries load the model from a checkpoint: the refit one.
       modelCheckpoint = 'refit-final.ckpt'
       const pos = { epoch: selectedEpoch, batch: 0, step: 0 }
-      writeState(rc, finalModel, modelCheckpoint, pos, ck?.meta.best ?? null, {
+      await writeState(rc, finalModel, modelCheckpoint, pos, ck?.meta.best ?? null, {
         epochs: selectedEpoch,
         selectionStep: 0
       })

@@ -121,10 +121,10 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
     const input = cfg.frozen ? tf.tidy(() => tf.randomNormal([sample.length, dim])) : x
     const { trainStep } = await import('../ml/train/step')
     const vars = m.trainableVariables(cfg.warm)
-    trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
+    await trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
     const t1 = performance.now()
     const steps = 3
-    for (let i = 0; i < steps; i++) trainStep(m, input, y, vars, i + 1)
+    for (let i = 0; i < steps; i++) await trainStep(m, input, y, vars, i + 1)
     // Fine-tuning decodes and augments every batch too (prefetched, but on the same cores).
     const stepSec =
       (performance.now() - t1) / 1000 / steps + (cfg.frozen ? 0 : decodeSec * cfg.batchSize)

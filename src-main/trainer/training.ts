@@ -14,15 +14,15 @@ import type { JobItem } from './protocol'
 import { metricsOf, score, type CheckpointMeta, type RunCtx, type Send } from './runCtx'
 
 /** Writes the model's state as a checkpoint file of the run folder. */
-export function writeState(
+export async function writeState(
   rc: RunCtx,
   model: TrainModel,
   name: string,
   pos: Position,
   best: CheckpointMeta['best'],
   refit?: CheckpointMeta['refit']
-): void {
-  const state: ModelState = model.captureState()
+): Promise<void> {
+  const state: ModelState = await model.captureState()
   const meta: CheckpointMeta = {
     version: 1,
     runId: rc.job.runId,
@@ -172,7 +172,7 @@ export async function selectionPhase(
           const name = checkpointName(epoch1)
           const isBest = sel.select && (!best || score(metrics) > score(best.metrics))
           if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
-          writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best)
+          await writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best)
           lastCheckpoint = name
           send({
             type: 'epoch',
@@ -206,7 +206,7 @@ export async function selectionPhase(
     let name = lastCheckpoint
     if (!same && (pos.batch > 0 || lastCheckpoint === null)) {
       name = checkpointName(pos.epoch, pos.batch)
-      writeState(rc, model, name, pos, best)
+      await writeState(rc, model, name, pos, best)
     }
     send({ type: 'paused', checkpoint: name, step: pos.step, epoch: pos.epoch })
     return null
@@ -280,7 +280,7 @@ export async function refitPhase(
   if (result.reason === 'paused') {
     const pos = result.position
     const name = `refit-${checkpointName(pos.epoch, pos.batch)}`
-    writeState(rc, model, name, pos, best, refit)
+    await writeState(rc, model, name, pos, best, refit)
     send({ type: 'paused', checkpoint: name, step: refit.selectionStep, epoch: cfg.epochs })
     return 'stopped'
   }

@@ -102,7 +102,8 @@ export interface RunSummary {
   id: number
   name: string
   status: RunStatus
-  datasetId: number
+  /** Null when the dataset was removed; `datasetName` keeps the name it had. */
+  datasetId: number | null
   datasetName: string
   config: TrainConfig
   backend: string

@@ -1,6 +1,19 @@
 import { NoInput } from './common'
 
-export type BackendName = 'tensorflow-gpu' | 'tensorflow' | 'wasm' | 'cpu'
+export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'
+
+/** Where training and embedding run: 'auto' picks the fastest usable backend. */
+export const COMPUTE_DEVICES = ['auto', 'gpu', 'cpu'] as const
+export type ComputeDevice = (typeof COMPUTE_DEVICES)[number]
+
+/** The WebGPU adapter the probe found (Dawn's GPUAdapterInfo). */
+export interface GpuAdapterInfo {
+  vendor: string
+  architecture: string
+  description: string
+  /** A CPU implementation of the GPU API (SwiftShader, lavapipe, llvmpipe): plumbing, not speed. */
+  software: boolean
+}
 
 /** What the backend probe found for one candidate, in probe order. */
 export interface BackendCandidate {
@@ -8,6 +21,8 @@ export interface BackendCandidate {
   status: 'in-use' | 'skipped' | 'available'
   /** Why it was skipped, e.g. "@tensorflow/tfjs-node-gpu not installed". */
   reason?: string
+  /** For webgpu: the adapter found, also when it was skipped (e.g. a software adapter). */
+  adapter?: GpuAdapterInfo
 }
 
 /** A speed-up path of src-main/ml/kernels (see registerFastKernels there). */
@@ -24,6 +39,12 @@ export interface FastPathStatus {
 export interface BackendReport {
   active: BackendName
   candidates: BackendCandidate[]
+  /** Whether the active backend computes on a GPU ('tensorflow-gpu', 'webgpu') or the CPU. */
+  device?: 'gpu' | 'cpu'
+  /** What was asked for (--device, HIST_DEVICE, the run's config). */
+  requested?: ComputeDevice
+  /** The WebGPU adapter in use when `active` is 'webgpu'. */
+  adapter?: GpuAdapterInfo
   /** The fast kernels registered for the active backend (set by the backend start-up). */
   fastPaths?: FastPathStatus[]
 }

@@ -149,7 +149,7 @@ describe('training loop', () => {
     )
     expect(paused.reason).toBe('paused')
     expect(paused.position).toEqual({ epoch: 1, batch: 2, step: 6 })
-    const state = m1.captureState()
+    const state = await m1.captureState()
     m1.dispose()
     const m2 = new TrainModel(cfg, { backbone: null, inChannels: F, numClasses: C })
     const rest: number[] = []

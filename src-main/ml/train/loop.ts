@@ -143,7 +143,7 @@ export async function fit(model: FitModel, data: FitData, opts: FitOptions): Pro
         )
         let res
         try {
-          res = trainStep(model, x, y, vars, pos.step)
+          res = await trainStep(model, x, y, vars, pos.step)
         } finally {
           tf.dispose([x, y])
         }

@@ -27,18 +27,25 @@ export interface ModelState {
   optimizerSteps: Record<string, number>
 }
 
-/** Converts named tensors to plain arrays and disposes the tensors. */
-export function toPlain(tensors: Record<string, tf.Tensor>): PlainTensor[] {
-  const out: PlainTensor[] = []
-  for (const [name, t] of Object.entries(tensors)) {
-    const data =
-      t.dtype === 'int32'
-        ? Int32Array.from(t.dataSync() as Int32Array)
-        : Float32Array.from(t.dataSync() as Float32Array)
-    out.push({ name, shape: [...t.shape], data })
-    t.dispose()
+/**
+ * Converts named tensors to plain arrays and disposes the tensors. Asynchronous, because a GPU
+ * backend (webgpu) cannot download synchronously in Node; all downloads run together.
+ */
+export async function toPlain(tensors: Record<string, tf.Tensor>): Promise<PlainTensor[]> {
+  const entries = Object.entries(tensors)
+  try {
+    const datas = await Promise.all(entries.map(([, t]) => t.data()))
+    return entries.map(([name, t], i) => ({
+      name,
+      shape: [...t.shape],
+      data:
+        t.dtype === 'int32'
+          ? Int32Array.from(datas[i] as Int32Array)
+          : Float32Array.from(datas[i] as Float32Array)
+    }))
+  } finally {
+    tf.dispose(entries.map(([, t]) => t))
   }
-  return out
 }
 
 /** Converts plain arrays to named tensors (the caller disposes them). */
@@ -154,14 +161,14 @@ export class TrainModel implements FitModel {
   }
 
   /** Copies the whole state (weights of every trained part and the optimiser) to plain arrays. */
-  captureState(): ModelState {
+  async captureState(): Promise<ModelState> {
     const sections: Record<string, PlainTensor[]> = {
-      head: toPlain(this.head.getWeights()),
-      loss: toPlain(this.loss.getWeights())
+      head: await toPlain(this.head.getWeights()),
+      loss: await toPlain(this.loss.getWeights())
     }
-    if (this.trainsBackbone) sections.backbone = toPlain(this.backbone!.getWeights())
+    if (this.trainsBackbone) sections.backbone = await toPlain(this.backbone!.getWeights())
     const opt = this.optimizer.getState()
-    sections.optimizer = toPlain(opt.tensors)
+    sections.optimizer = await toPlain(opt.tensors)
     return { sections, optimizerSteps: opt.step }
   }
 

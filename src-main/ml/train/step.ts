@@ -38,14 +38,18 @@ export interface StepResult {
 /**
  * Runs one training step on input `x` with int32 labels `y`, differentiating `vars` only.
  * Every tensor it makes is disposed before it returns (x and y stay the caller's).
+ *
+ * The loss, its parts and one gradient checksum are the only read-backs, in one asynchronous
+ * download: on a GPU backend (webgpu) a synchronous read is impossible in Node and everything
+ * else stays on the device; on wasm/cpu it costs the same as dataSync.
  */
-export function trainStep(
+export async function trainStep(
   model: StepModel,
   x: tf.Tensor,
   y: tf.Tensor1D,
   vars: tf.Variable[],
   step: number
-): StepResult {
+): Promise<StepResult> {
   const kept: Record<string, tf.Scalar> = {}
   // The gradients leave the tidy (returned tensors survive it); the update runs outside it,
   // because the optimiser's new moment tensors must not belong to this scope.
@@ -61,22 +65,32 @@ export function trainStep(
       }, vars)
     )
     const { value, grads } = out
-    const loss = value.dataSync()[0]
+    const partNames = Object.keys(kept)
+    const names = Object.keys(grads)
+    // One read-back: [loss, ...parts, Σ of all gradients] (a NaN or Inf anywhere makes the sum
+    // non-finite), so a GPU step downloads a handful of floats.
+    const packed = tf.tidy(() =>
+      tf.stack([
+        tf.reshape(value, []),
+        ...partNames.map((k) => tf.reshape(kept[k], [])),
+        names.length ? tf.addN(names.map((n) => tf.sum(grads[n]))) : tf.scalar(0)
+      ])
+    )
+    const nums = await packed.data()
+    packed.dispose()
+    const loss = nums[0]
     const parts: Record<string, number> = {}
-    for (const [k, t] of Object.entries(kept)) parts[k] = t.dataSync()[0]
+    partNames.forEach((k, i) => (parts[k] = nums[i + 1]))
     for (const [k, v] of Object.entries(parts))
       if (!Number.isFinite(v)) throw new NonFiniteLossError(step, `the loss part ${k}`, v)
     if (!Number.isFinite(loss)) throw new NonFiniteLossError(step, 'the total loss', loss)
-    // One read-back for all gradients: a NaN or Inf anywhere makes the sum non-finite.
-    const names = Object.keys(grads)
-    if (names.length) {
-      const total = tf.tidy(() => tf.addN(names.map((n) => tf.sum(grads[n]))).dataSync()[0])
-      if (!Number.isFinite(total)) {
-        const bad =
-          names.find((n) => !Number.isFinite(tf.tidy(() => tf.sum(grads[n]).dataSync()[0]))) ??
-          names[0]
-        throw new NonFiniteLossError(step, `the gradient of ${bad}`, total)
-      }
+    const total = nums[partNames.length + 1]
+    if (!Number.isFinite(total)) {
+      const sums = tf.tidy(() => tf.stack(names.map((n) => tf.sum(grads[n]))))
+      const each = await sums.data()
+      sums.dispose()
+      const bad = names.find((_, i) => !Number.isFinite(each[i])) ?? names[0]
+      throw new NonFiniteLossError(step, `the gradient of ${bad}`, total)
     }
     model.optimizer.applyGradients(grads)
     return { loss, parts }

@@ -41,6 +41,7 @@ function fakeApi() {
   const listeners = new Set<(e: AppEvent) => void>()
   let release: ((d: RunDetail) => void) | null = null
   let gets = 0
+  let unpause: (() => void) | null = null
   const api = {
     onEvent: (l: (e: AppEvent) => void) => {
       listeners.add(l)
@@ -48,6 +49,8 @@ function fakeApi() {
     },
     mediaUrl: () => '',
     runs: {
+      // The real pause returns only once the trainer has stopped at a batch boundary.
+      pause: () => new Promise<void>((r) => (unpause = r)),
       get: () => {
         gets++
         return new Promise<RunDetail>((r) => (release = r))
@@ -58,6 +61,7 @@ function fakeApi() {
     api,
     emit: (e: AppEvent) => listeners.forEach((l) => l(e)),
     resolveGet: (d: RunDetail) => release!(d),
+    finishPause: () => unpause!(),
     gets: () => gets
   }
 }
@@ -122,5 +126,20 @@ describe('run store (live run view)', () => {
     store.close()
     f.emit(steps(9, [1]))
     expect(store.detail!.steps).toHaveLength(1)
+  })
+
+  it('shows Pausing… at once and until the trainer reports the run paused', async () => {
+    const store = useRunStore()
+    const opening = store.open(9)
+    f.resolveGet(detail([0]))
+    await opening
+    expect(store.pausing).toBe(false)
+    const pausing = store.pause()
+    expect(store.pausing).toBe(true)
+    f.finishPause()
+    await pausing
+    expect(store.pausing).toBe(true) // the status event has not arrived yet
+    f.emit({ type: 'run.status', runId: 9, status: 'paused', message: null })
+    expect(store.pausing).toBe(false)
   })
 })

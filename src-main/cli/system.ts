@@ -1,0 +1,46 @@
+/**
+ * `hist system [--json]`: what the app runs on — version, data folder, the TensorFlow.js backend
+ * probe (why each other backend was skipped) and whether each fast kernel path is on, and why not.
+ */
+import type { Command } from 'commander'
+import type { FastPathStatus, SystemStatus } from '../../src-preload/contract'
+import { closeContext } from '../app/context'
+import { backendLines, createSystemService, startBackendProbe } from '../services/system'
+import { openCliContext, printResult } from './common'
+
+/** One line per fast path, e.g. "wasm-simd: on (fused Adam …)" or "wasm-simd: off: …". */
+export function fastPathLines(paths: FastPathStatus[] | null): string[] {
+  if (!paths) return ['fast kernels: unknown (no backend)']
+  return paths.map((p) => (p.active ? `${p.name}: on (${p.detail})` : `${p.name}: ${p.detail}`))
+}
+
+/** The human-readable form of `hist system`. */
+export function formatSystem(s: SystemStatus): string {
+  return [
+    `HIST Studio ${s.appVersion}`,
+    `data folder: ${s.dataDir}`,
+    'TensorFlow.js backends:',
+    ...backendLines(s.backend).map((l) => `  ${l}`),
+    'fast kernels:',
+    ...fastPathLines(s.fastPaths).map((l) => `  ${l}`)
+  ].join('\n')
+}
+
+export function registerSystem(program: Command): void {
+  program
+    .command('system')
+    .description(
+      'show the TensorFlow.js backend, why others were skipped, and the fast kernel paths'
+    )
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean }, cmd: Command) => {
+      const ctx = openCliContext(cmd)
+      try {
+        await startBackendProbe(ctx)
+        const status = await createSystemService(ctx).status()
+        printResult(opts.json, status, () => formatSystem(status))
+      } finally {
+        closeContext(ctx)
+      }
+    })
+}
