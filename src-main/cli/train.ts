@@ -29,7 +29,7 @@ import { createRunsService } from '../services/runs'
 import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 
 /** Options of `hist train`. */
-interface TrainOptions {
+export interface TrainOptions {
   dataset: string
   preset?: string
   loss?: string
@@ -116,7 +116,8 @@ const PHASE_LABEL: Record<RunProgress['phase'], string> = {
   test: 'testing'
 }
 
-async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
+/** Checks the config options of `hist train` (shared by `hist sweep`); throws UsageError. */
+function checkTrainOptions(o: TrainOptions): void {
   if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
   if (o.preset && !isPresetName(o.preset))
     throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
@@ -126,36 +127,52 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
   if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
     throw new UsageError('--model-selection must be val or test')
+}
+
+/**
+ * The training config the options of `hist train` describe (preset under explicit values),
+ * importing --dataset first when it is a path. `hist sweep` builds its base config with this.
+ */
+export async function trainInputFromOptions(
+  ctx: AppContext,
+  o: TrainOptions,
+  log: (s: string) => void
+): Promise<Partial<TrainConfigInput>> {
+  checkTrainOptions(o)
   const epochs = intOption('epochs', o.epochs)
   const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
   const batchSize = intOption('batch-size', o.batchSize, 4)
   const lr = o.lr === undefined ? undefined : Number(o.lr)
   if (lr !== undefined && !(lr > 0))
     throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
+  const datasetId = await resolveDataset(ctx, o.dataset, log)
+  return applyTrainPreset(o.preset as PresetName | undefined, {
+    datasetId,
+    loss: o.loss as LossName | undefined,
+    epochs,
+    frozen: o.fineTune ? false : o.frozen ? true : undefined,
+    backbone: o.backbone
+      ? o.backbone === 'small-cnn'
+        ? { kind: 'small-cnn', inputSize: 32 }
+        : { kind: 'mobilenetv2' }
+      : undefined,
+    seed,
+    batchSize,
+    lr,
+    name: o.name,
+    modelSelection: o.modelSelection as 'val' | 'test' | undefined
+  })
+}
 
+async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
+  checkTrainOptions(o)
   const ctx = openCliContext(cmd)
   const log = (s: string): void => void process.stderr.write(`${s}\n`)
   const quiet = (s: string): void => (o.json ? undefined : log(s))
   let service: ReturnType<typeof createRunsService> | null = null
   let bar: cliProgress.SingleBar | null = null
   try {
-    const datasetId = await resolveDataset(ctx, o.dataset, quiet)
-    const input: Partial<TrainConfigInput> = applyTrainPreset(o.preset as PresetName | undefined, {
-      datasetId,
-      loss: o.loss as LossName | undefined,
-      epochs,
-      frozen: o.fineTune ? false : o.frozen ? true : undefined,
-      backbone: o.backbone
-        ? o.backbone === 'small-cnn'
-          ? { kind: 'small-cnn', inputSize: 32 }
-          : { kind: 'mobilenetv2' }
-        : undefined,
-      seed,
-      batchSize,
-      lr,
-      name: o.name,
-      modelSelection: o.modelSelection as 'val' | 'test' | undefined
-    })
+    const input = await trainInputFromOptions(ctx, o, quiet)
     service = createRunsService(ctx)
     const run = await service.start(input as TrainConfigInput)
     quiet(
@@ -310,13 +327,9 @@ async function importRunCommand(cmd: Command, dir: string, o: { json?: boolean }
   }
 }
 
-/** Registers train, eval, runs, export and import-run on the program. */
-export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description(
-      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
-    )
+/** Adds the training-config options of `hist train` to a command (`hist sweep` reuses them). */
+export function addTrainConfigOptions(cmd: Command): Command {
+  return cmd
     .requiredOption(
       '--dataset <id|path|demo>',
       'a dataset id, a folder or list file to import, or "demo"'
@@ -335,6 +348,16 @@ export function registerTrain(program: Command): void {
       'pick the best epoch on a validation split (default) or on test (official)'
     )
     .option('--name <text>', 'a name for the run')
+}
+
+/** Registers train, eval, runs, export and import-run on the program. */
+export function registerTrain(program: Command): void {
+  const train = program
+    .command('train')
+    .description(
+      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
+    )
+  addTrainConfigOptions(train)
     .option('--json', 'print the final run as JSON and no progress bar')
     .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
   program

@@ -9,7 +9,15 @@ import { m001datasets } from './001_datasets'
 import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
-import { m005runReferenceMetrics } from './005_run_reference_metrics'
+import { m005experiments } from './005_experiments'
+import { m006runReferenceMetrics } from './006_run_reference_metrics'
 
 /** Every migration, in order. Add a new file and one line here. */
-export const migrations: Migration[] = [m001datasets, m002runs, m003runCheckpoints, m004datasetsSource, m005runReferenceMetrics]
+export const migrations: Migration[] = [
+  m001datasets,
+  m002runs,
+  m003runCheckpoints,
+  m004datasetsSource,
+  m005experiments,
+  m006runReferenceMetrics
+]
