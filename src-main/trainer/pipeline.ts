@@ -15,7 +15,7 @@ import { extractFeatures } from '../ml/data/featureCache'
 import { evaluate, toMetrics, writeGallery } from '../ml/eval'
 import { loadBackbone, type Backbone } from '../ml/models/backbones'
 import { TrainModel } from '../ml/train/model'
-import { denseLabels, planSelection } from '../ml/train/splits'
+import { denseLabels, planSelection, refitEpochs } from '../ml/train/splits'
 import { evalTransform } from '../ml/train/transforms'
 import { readCheckpoint } from '../ml/train/checkpoints'
 import { GALLERY_FILE } from '../runs/paths'
@@ -164,7 +164,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       finalModel = newModel(job.train, backbone)
       const r = await refitPhase(rc, finalModel, ck.meta.refit, ck)
       if (r !== 'completed') return
-      selectedEpoch = ck.meta.best?.epoch ?? cfg.epochs
+      selectedEpoch = ck.meta.refit.epochs
     } else {
       const model = newModel(plan.train, backbone)
       if (!job.hasBaseline && ck)
@@ -181,9 +181,12 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       if (!sel) return
       selectedEpoch = sel.best?.epoch ?? cfg.epochs
       if (plan.refit) {
+        const pick = refitEpochs(sel.history, selItems.length)
+        selectedEpoch = pick.epochs
+        const pct = (x: number): string => (x * 100).toFixed(1)
         log(
           'info',
-          `Refitting on all ${new Set(job.train.map((i) => i.classId)).size} training classes for ${selectedEpoch} epochs (the epoch count selected on validation).`
+          `Refitting on all ${new Set(job.train.map((i) => i.classId)).size} training classes for ${selectedEpoch} epochs: the longest training whose validation R@1 (${pct(sel.history[selectedEpoch - 1])}) is within one standard error (${pct(pick.se)}) of the best (${pct(pick.best)} at epoch ${pick.bestEpoch}).`
         )
         model.dispose()
         models.splice(models.indexOf(model), 1)
@@ -216,8 +219,7 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
       modelCheckpoint = 'refit-final.ckpt'
       const pos = { epoch: selectedEpoch, batch: 0, step: 0 }
       await writeState(rc, finalModel, modelCheckpoint, pos, ck?.meta.best ?? null, {
-        epochs: selectedEpoch,
-        selectionStep: 0
+        refit: { epochs: selectedEpoch, selectionStep: 0 }
       })
     }
     await testPhase(rc, finalModel, selectedEpoch, modelCheckpoint)

@@ -27,6 +27,8 @@ export interface CheckpointMeta {
   optimizerSteps: Record<string, number>
   /** Parts of the model stored (head, loss, backbone?, optimizer). */
   parts: string[]
+  /** R@1 on the selection split per epoch so far (history[e − 1] is epoch e). */
+  history?: number[]
   /** Present in the refit phase: the all-classes model trains for `epochs` epochs. */
   refit?: { epochs: number; selectionStep: number }
 }

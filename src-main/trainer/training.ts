@@ -20,7 +20,7 @@ export async function writeState(
   name: string,
   pos: Position,
   best: CheckpointMeta['best'],
-  refit?: CheckpointMeta['refit']
+  extra: Pick<CheckpointMeta, 'refit' | 'history'> = {}
 ): Promise<void> {
   const state: ModelState = await model.captureState()
   const meta: CheckpointMeta = {
@@ -30,7 +30,7 @@ export async function writeState(
     best,
     optimizerSteps: state.optimizerSteps,
     parts: Object.keys(state.sections),
-    ...(refit ? { refit } : {})
+    ...extra
   }
   writeCheckpoint(join(rc.job.runDir, name), { meta, sections: state.sections })
 }
@@ -85,18 +85,20 @@ export async function selectionPhase(
   ck: { meta: CheckpointMeta; sections: ModelState['sections'] } | null,
   /** The split selItems are from; with `select` false the epochs are only monitored. */
   sel: { split: 'validation' | 'test'; select: boolean }
-): Promise<{ best: CheckpointMeta['best']; step: number } | null> {
+): Promise<{ best: CheckpointMeta['best']; step: number; history: number[] } | null> {
   const { job, cfg, send, progress } = rc
   const epochs = cfg.epochs
   const data = rc.source.data(trainItems)
   const selLabels = denseLabels(selItems).labels
   let position: Position = { epoch: 0, batch: 0, step: 0 }
   let best: CheckpointMeta['best'] = null
+  const history: number[] = []
   let lastCheckpoint = job.checkpoint
   if (ck) {
     model.restoreState({ sections: ck.sections, optimizerSteps: ck.meta.optimizerSteps })
     position = ck.meta.position
     best = ck.meta.best
+    history.push(...(ck.meta.history ?? []))
     rc.log(
       'info',
       `Resumed at epoch ${position.epoch + 1}, batch ${position.batch} (step ${position.step}).`
@@ -172,7 +174,10 @@ export async function selectionPhase(
           const name = checkpointName(epoch1)
           const isBest = sel.select && (!best || score(metrics) > score(best.metrics))
           if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
-          await writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best)
+          history[epoch1 - 1] = score(metrics)
+          await writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best, {
+            history
+          })
           lastCheckpoint = name
           send({
             type: 'epoch',
@@ -206,12 +211,12 @@ export async function selectionPhase(
     let name = lastCheckpoint
     if (!same && (pos.batch > 0 || lastCheckpoint === null)) {
       name = checkpointName(pos.epoch, pos.batch)
-      await writeState(rc, model, name, pos, best)
+      await writeState(rc, model, name, pos, best, { history })
     }
     send({ type: 'paused', checkpoint: name, step: pos.step, epoch: pos.epoch })
     return null
   }
-  return { best, step: result.position.step }
+  return { best, step: result.position.step, history }
 }
 
 /**
@@ -280,7 +285,7 @@ export async function refitPhase(
   if (result.reason === 'paused') {
     const pos = result.position
     const name = `refit-${checkpointName(pos.epoch, pos.batch)}`
-    await writeState(rc, model, name, pos, best, refit)
+    await writeState(rc, model, name, pos, best, { refit })
     send({ type: 'paused', checkpoint: name, step: refit.selectionStep, epoch: cfg.epochs })
     return 'stopped'
   }

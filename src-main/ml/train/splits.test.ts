@@ -5,6 +5,7 @@ import {
   carveValidation,
   denseLabels,
   planSelection,
+  refitEpochs,
   selectionTooSmall,
   validationClassCount
 } from './splits'
@@ -87,6 +88,18 @@ describe('selection plan (refit by default)', () => {
     expect(r.train).toHaveLength(eight.length)
     expect(r.skipReason).toMatch(/too few/)
     expect(planSelection(eight.slice(0, 3), 'refit', 0.2, 1).skipReason).toMatch(/3 training/)
+  })
+
+  it('refits for the longest training within one standard error of the best validation R@1', () => {
+    // The Omniglot case: best 73.0 at epoch 19 on 460 queries (se ≈ 2.1); epoch 40 at 71.7.
+    const h = Array.from({ length: 40 }, (_, i) => (i === 18 ? 0.73 : i < 5 ? 0.69 : 0.717))
+    expect(refitEpochs(h, 460)).toMatchObject({ epochs: 40, bestEpoch: 19, best: 0.73 })
+    expect(refitEpochs(h, 460).se).toBeCloseTo(Math.sqrt((0.73 * 0.27) / 460), 12)
+    // Clear overfitting: later epochs fall more than one se below the best.
+    const over = [0.6, 0.7, 0.8, 0.7, 0.6]
+    expect(refitEpochs(over, 10_000).epochs).toBe(3)
+    expect(refitEpochs([0.5], 10).epochs).toBe(1)
+    expect(() => refitEpochs([], 10)).toThrow(/at least one/)
   })
 
   it('is the default of a config', () => {

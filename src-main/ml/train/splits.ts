@@ -100,3 +100,28 @@ export function planSelection<T extends HasClass>(
     return { train: items, val: null, refit: false, warning: null, skipReason: small }
   return { train: carved.train, val: carved.val, refit: mode === 'refit', warning: small, skipReason: null }
 }
+
+/**
+ * The epoch count of the refit, from the selection split's R@1 per epoch (history[e − 1] is
+ * epoch e): the LONGEST training whose R@1 is within one standard error of the best
+ * (Breiman's one-standard-error rule, leaning to more epochs: the refit trains on more classes,
+ * and a validation split of a few hundred queries cannot tell apart epochs closer than that).
+ * The standard error is the binomial one of the best R@1 over `queries` validation queries.
+ */
+export function refitEpochs(
+  history: number[],
+  queries: number
+): { epochs: number; bestEpoch: number; best: number; se: number } {
+  if (!history.length) throw new Error('refitEpochs needs at least one evaluated epoch')
+  let bestEpoch = 1
+  history.forEach((r, i) => {
+    if (r > history[bestEpoch - 1]) bestEpoch = i + 1
+  })
+  const best = history[bestEpoch - 1]
+  const se = Math.sqrt((best * (1 - best)) / Math.max(1, queries))
+  let epochs = bestEpoch
+  history.forEach((r, i) => {
+    if (r >= best - se) epochs = Math.max(epochs, i + 1)
+  })
+  return { epochs, bestEpoch, best, se }
+}
