@@ -84,7 +84,7 @@ test('compares two runs with a differences-only table, intervals, references, se
 
     // Queue a second seed of the HIST run from Compare; once trained, the two form a seed group.
     await page.getByLabel('Queue seeds of').selectOption(String(a.id))
-    await page.getByLabel('Seeds').fill('5')
+    await page.getByLabel('Seeds', { exact: true }).fill('5')
     await page.getByRole('button', { name: 'Queue seeds' }).click()
     await expect(page.getByTestId('seeds-queued')).toContainText('Queued #')
     const runs = await api<RunDetail[]>(page, server, 'runs.list')

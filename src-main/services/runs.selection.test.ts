@@ -243,6 +243,26 @@ describe('stopped runs: evaluating the best checkpoint', () => {
   })
 })
 
+describe('seed groups from the CLI (--seeds)', () => {
+  it('queues one run per seed of the same config and reports each', async () => {
+    const { trainSeeds } = await import('../cli/seeds')
+    const s = service()
+    const lines: string[] = []
+    try {
+      const runs = await trainSeeds(s, config({ epochs: 1, name: 'grp' }), [11, 12], (l) =>
+        void lines.push(l)
+      )
+      expect(runs.map((r) => [r.config.seed, r.status, r.name])).toEqual([
+        [11, 'completed', 'grp · seed 11'],
+        [12, 'completed', 'grp · seed 12']
+      ])
+      expect(lines.at(-1)).toMatch(/Seed group of 2 runs: test R@1 \d+\.\d ± \d+\.\d/)
+    } finally {
+      await s.shutdown()
+    }
+  })
+})
+
 describe('below-baseline flag', () => {
   const m = (r1: number) => ({ recall: { '1': r1 }, rPrecision: 0, mapAtR: 0 })
   it('is set only when the trained test R@1 is below the untrained one', () => {
