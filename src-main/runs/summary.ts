@@ -29,6 +29,7 @@ export interface RunRow {
   dir: string | null
   checkpoint: string | null
   best_checkpoint: string | null
+  prev_checkpoint: string | null
   checkpoint_step: number
   owner_pid: number | null
   crash_count: number

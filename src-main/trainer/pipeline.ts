@@ -18,8 +18,7 @@ import { TrainModel } from '../ml/train/model'
 import { denseLabels, planSelection, refitEpochs } from '../ml/train/splits'
 import { evalTransform } from '../ml/train/transforms'
 import { readCheckpoint } from '../ml/train/checkpoints'
-import { GALLERY_FILE } from '../runs/paths'
-import type { JobItem, RunJob } from './protocol'
+import { GALLERY_FILE, type JobItem, type RunJob } from './protocol'
 import {
   metricsOf,
   Progress,
@@ -31,6 +30,7 @@ import {
 } from './runCtx'
 import { featureSource, imageSource, l2NormalizeRows, type RunSource } from './sources'
 import { refitPhase, selectionPhase, writeState } from './training'
+import { restoreBest } from './checkpointing'
 
 export { probeRun } from './probe'
 export type { CheckpointMeta, RunControl } from './runCtx'
@@ -204,10 +204,11 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
         const r = await refitPhase(rc, finalModel, refit, null, sel.best)
         if (r !== 'completed') return
       } else {
-        // The selected model: the best epoch's weights.
-        if (sel.best) {
-          const b = readCheckpoint<CheckpointMeta>(join(job.runDir, sel.best.checkpoint))
-          model.restoreState({ sections: b.sections, optimizerSteps: b.meta.optimizerSteps }, false)
+        // The selected model: the best epoch's weights (a damaged best file: the last epoch's).
+        const lost = sel.best ? restoreBest(job, model, sel.best) : null
+        if (lost) {
+          log('warn', `${lost}; the last epoch's model is tested.`)
+          selectedEpoch = cfg.epochs
         }
         finalModel = model
       }

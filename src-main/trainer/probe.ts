@@ -72,6 +72,10 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
   if (plan.warning) warnings.push(`Model selection is unreliable: ${plan.warning}.`)
   const { labels } = denseLabels(plan.train)
   const perEpoch = batchesPerEpoch(labels, cfg)
+  if (perEpoch === 0)
+    warnings.push(
+      `No full batch per epoch: the training split has ${plan.train.length} images${plan.val ? ' after the validation classes are set aside' : ''}, fewer than one batch of ${cfg.batchSize} (incomplete batches are dropped). A run would not start; lower the batch size or train on more classes.`
+    )
   const perEpochAll = batchesPerEpoch(denseLabels(job.train).labels, cfg)
   const backbone = await loadBackbone(cfg.backbone, {
     modelsDir: job.modelsDir,

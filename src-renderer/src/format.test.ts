@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatNumber, formatPercent, plural } from './format'
+import {
+  backendLabel,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  plural,
+  selectionSplit
+} from './format'
 
 describe('format helpers', () => {
   it('formats durations for people', () => {
@@ -19,5 +26,15 @@ describe('format helpers', () => {
   it('pluralises', () => {
     expect(plural(1, 'image')).toBe('1 image')
     expect(plural(2, 'class', 'classes')).toBe('2 classes')
+  })
+  it('shows a placeholder, not an empty "backend", until the trainer reports in', () => {
+    expect(backendLabel('')).toBe('backend not known yet')
+    expect(backendLabel(null)).toBe('backend not known yet')
+    expect(backendLabel('wasm')).toBe('backend wasm')
+  })
+  it('names the split that selects the epoch', () => {
+    expect(selectionSplit({ modelSelection: 'test' })).toBe('test split')
+    expect(selectionSplit({ modelSelection: 'val' })).toBe('validation split')
+    expect(selectionSplit({ modelSelection: 'refit' })).toBe('validation split')
   })
 })

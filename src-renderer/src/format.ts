@@ -56,3 +56,8 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 export function selectionSplit(config: { modelSelection: string }): string {
   return config.modelSelection === 'test' ? 'test split' : 'validation split'
 }
+
+/** The compute backend of a run for its header; a placeholder until the trainer reports it. */
+export function backendLabel(backend: string | null | undefined): string {
+  return backend ? `backend ${backend}` : 'backend not known yet'
+}

@@ -10,7 +10,9 @@ import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
 import { m005experiments } from './005_experiments'
-import { m006runReferenceMetrics } from './006_run_reference_metrics'
+import { m006datasetCounts } from './006_dataset_counts'
+import { m007runPrevCheckpoint } from './007_run_prev_checkpoint'
+import { m008runReferenceMetrics } from './008_run_reference_metrics'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -19,5 +21,7 @@ export const migrations: Migration[] = [
   m003runCheckpoints,
   m004datasetsSource,
   m005experiments,
-  m006runReferenceMetrics
+  m006datasetCounts,
+  m007runPrevCheckpoint,
+  m008runReferenceMetrics
 ]

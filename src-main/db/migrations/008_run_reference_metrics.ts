@@ -5,8 +5,8 @@ import type { Migration } from './index'
  * (frozen runs, a reference row in Compare), and which model the test metrics belong to
  * ('final', or 'best-checkpoint' for a stopped run evaluated afterwards).
  */
-export const m006runReferenceMetrics: Migration = {
-  version: 6,
+export const m008runReferenceMetrics: Migration = {
+  version: 8,
   name: 'run_reference_metrics',
   up: /* sql */ `
     ALTER TABLE runs ADD COLUMN raw_metrics TEXT;
