@@ -120,7 +120,8 @@ async function main(): Promise<void> {
   results.cases = cases
   results.allWithinTarget = cases.every((c) => c.withinTarget)
   mkdirSync(join(here, 'results'), { recursive: true })
-  writeFileSync(join(here, 'results', 'estimate.json'), JSON.stringify(results, null, 2) + '\n')
+  const file = only ? `estimate-${only}.json` : 'estimate.json'
+  writeFileSync(join(here, 'results', file), JSON.stringify(results, null, 2) + '\n')
   process.stdout.write(JSON.stringify(results, null, 2) + '\n')
 }
 
