@@ -26,6 +26,7 @@ import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
+import { invoke } from '../dispatch'
 import { announceAdopted, describeRun, followRun, formatMetrics, orphanNote } from './follow'
 import { parseSeedList, trainSeeds } from './seeds'
 
@@ -150,7 +151,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
       setExitCode(runs.every((r) => r.status === 'completed') ? EXIT.ok : EXIT.failed)
       return
     }
-    const run = await service.start(input as TrainConfigInput)
+    const run = await invoke('runs', service, 'start', input)
     quiet(
       `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
     )
@@ -187,7 +188,7 @@ async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const runs = await service.list()
+    const runs = await invoke('runs', service, 'list', undefined)
     const json = runs.map((r) => ({ ...r, interrupted: orphanNote(service.repo, r) }))
     printResult(o.json, json, () => {
       if (!runs.length) return 'No runs yet. Try: npm run demo'
@@ -257,7 +258,7 @@ async function exportCommand(
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const res = await service.exportRun({ id, outDir: resolve(o.out) })
+    const res = await invoke('runs', service, 'exportRun', { id, outDir: resolve(o.out) })
     printResult(o.json, res, () => `Exported run #${id} to ${res.path}`)
   } finally {
     closeContext(ctx)

@@ -5,6 +5,7 @@ import {
   formatNumber,
   formatPercent,
   plural,
+  isBelowBaseline,
   selectionSplit
 } from './format'
 
@@ -36,5 +37,14 @@ describe('format helpers', () => {
     expect(selectionSplit({ modelSelection: 'test' })).toBe('test split')
     expect(selectionSplit({ modelSelection: 'val' })).toBe('validation split')
     expect(selectionSplit({ modelSelection: 'refit' })).toBe('validation split')
+  })
+  it('flags a run whose test R@1 fell below its untrained baseline', () => {
+    const m = (r1: number) => ({ recall: { '1': r1 } })
+    expect(isBelowBaseline({ testMetrics: m(0.467), baselineMetrics: m(0.781) })).toBe(true)
+    expect(isBelowBaseline({ testMetrics: m(0.8), baselineMetrics: m(0.781) })).toBe(false)
+    expect(isBelowBaseline({ testMetrics: null, baselineMetrics: m(0.781) })).toBe(false)
+    expect(isBelowBaseline({ belowBaseline: true, testMetrics: null, baselineMetrics: null })).toBe(
+      true
+    )
   })
 })

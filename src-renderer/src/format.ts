@@ -61,3 +61,18 @@ export function selectionSplit(config: { modelSelection: string }): string {
 export function backendLabel(backend: string | null | undefined): string {
   return backend ? `backend ${backend}` : 'backend not known yet'
 }
+
+/**
+ * Whether a run's test R@1 fell below its untrained baseline: the backend's `belowBaseline` flag
+ * (trustcore) when present, else computed from the two metrics.
+ */
+export function isBelowBaseline(run: {
+  belowBaseline?: boolean
+  testMetrics: { recall: Record<string, number> } | null
+  baselineMetrics: { recall: Record<string, number> } | null
+}): boolean {
+  if (run.belowBaseline !== undefined) return run.belowBaseline
+  const after = run.testMetrics?.recall['1']
+  const before = run.baselineMetrics?.recall['1']
+  return after !== undefined && before !== undefined && after < before
+}
