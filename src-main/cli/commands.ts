@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerDatasetCommands } from './datasets'
 import { registerServe } from './serve'
+import { registerSystem } from './system'
 import { registerTrain } from './train'
 
 /** Every command module; each adds its commands to the program. */
@@ -8,4 +9,5 @@ export function registerCommands(program: Command): void {
   registerServe(program)
   registerDatasetCommands(program)
   registerTrain(program)
+  registerSystem(program)
 }

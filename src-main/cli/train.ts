@@ -26,7 +26,8 @@ import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
-import { openCliContext, printResult, UsageError } from './common'
+import { backendLabel, initBackend } from '../ml/backend'
+import { deviceOption, openCliContext, printResult, UsageError } from './common'
 
 /** Options of `hist train`. */
 interface TrainOptions {
@@ -42,6 +43,7 @@ interface TrainOptions {
   lr?: string
   name?: string
   modelSelection?: string
+  device?: string
   json?: boolean
 }
 
@@ -115,6 +117,16 @@ const PHASE_LABEL: Record<RunProgress['phase'], string> = {
   test: 'testing'
 }
 
+/** Probes for a GPU in this process; throws NoDeviceError (every backend's reason) when none works. */
+async function checkGpu(log: (s: string) => void): Promise<void> {
+  const report = await initBackend({ device: 'gpu' })
+  log(`Device: ${backendLabel(report)}.`)
+  if (report.adapter?.software)
+    log(
+      'Note: this WebGPU adapter is a software one (a CPU implementation): slower than --device cpu.'
+    )
+}
+
 async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
   if (o.preset && !isPresetName(o.preset))
@@ -128,6 +140,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   const epochs = intOption('epochs', o.epochs)
   const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
   const batchSize = intOption('batch-size', o.batchSize, 4)
+  const device = o.device === undefined ? undefined : deviceOption(o.device)
   const lr = o.lr === undefined ? undefined : Number(o.lr)
   if (lr !== undefined && !(lr > 0))
     throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
@@ -153,8 +166,11 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
       batchSize,
       lr,
       name: o.name,
-      modelSelection: o.modelSelection as 'val' | 'test' | undefined
+      modelSelection: o.modelSelection as 'val' | 'test' | undefined,
+      device
     })
+    // --device gpu with no usable GPU is an error here, before a run is queued, not a CPU run.
+    if (device === 'gpu') await checkGpu(quiet)
     service = createRunsService(ctx)
     const run = await service.start(input as TrainConfigInput)
     quiet(
@@ -231,8 +247,13 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   }
 }
 
-async function evalCommand(cmd: Command, o: { run: string; json?: boolean }): Promise<void> {
+async function evalCommand(
+  cmd: Command,
+  o: { run: string; json?: boolean; device?: string }
+): Promise<void> {
   const id = intOption('run', o.run)!
+  // Embedding the test split runs in this process: on the asked device (else HIST_DEVICE/auto).
+  if (o.device) await initBackend({ device: deviceOption(o.device) })
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
@@ -331,6 +352,10 @@ export function registerTrain(program: Command): void {
       '--model-selection <val|test>',
       'pick the best epoch on a validation split (default) or on test (official)'
     )
+    .option(
+      '--device <auto|gpu|cpu>',
+      'where to train and embed: auto (a hardware GPU if usable, else the CPU), gpu (fails if none), cpu'
+    )
     .option('--name <text>', 'a name for the run')
     .option('--json', 'print the final run as JSON and no progress bar')
     .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
@@ -338,8 +363,11 @@ export function registerTrain(program: Command): void {
     .command('eval')
     .description("evaluate a run's model on its test split")
     .requiredOption('--run <id>', 'run id')
+    .option('--device <auto|gpu|cpu>', 'where to embed the test images (default: auto)')
     .option('--json', 'print JSON')
-    .action((o: { run: string; json?: boolean }, cmd: Command) => evalCommand(cmd, o))
+    .action((o: { run: string; json?: boolean; device?: string }, cmd: Command) =>
+      evalCommand(cmd, o)
+    )
   program
     .command('runs')
     .description('list training runs')

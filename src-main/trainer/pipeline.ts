@@ -9,7 +9,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { Metrics } from '../../src-preload/contract/common'
 import type { TrainConfig } from '../../src-preload/contract/runs'
-import { initBackend } from '../ml/backend'
+import { backendLabel, describeBackend, initBackend } from '../ml/backend'
 import { decodeImageU8, normalize, toBatch } from '../ml/data/decode'
 import { extractFeatures } from '../ml/data/featureCache'
 import { evaluate, toMetrics, writeGallery } from '../ml/eval'
@@ -123,8 +123,14 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
   const cfg: TrainConfig = job.config
   const log = (level: 'info' | 'warn' | 'error', message: string): void =>
     send({ type: 'log', level, message })
-  const report = await initBackend()
-  send({ type: 'backend', backend: report.active })
+  const report = await initBackend({ device: cfg.device })
+  send({ type: 'backend', backend: backendLabel(report) })
+  log('info', `Device ${cfg.device}: ${describeBackend(report).join('; ')}.`)
+  if (report.adapter?.software)
+    log(
+      'warn',
+      'The WebGPU adapter is a software one (a CPU implementation of the GPU API): training works but is slower than on wasm.'
+    )
   const progress = new Progress(send)
 
   // Splits: validation classes are carved from the training classes (class-disjoint, seeded).
@@ -551,7 +557,8 @@ export async function probeRun(
   warnings: string[]
 }> {
   const cfg = job.config
-  const report = await initBackend()
+  // Measured on the backend the run will use, so the estimate is the chosen device's.
+  const report = await initBackend({ device: cfg.device })
   const warnings: string[] = []
   let train = job.train
   if (cfg.modelSelection === 'val') train = carveValidation(job.train, cfg.valRatio, cfg.seed).train
@@ -608,7 +615,7 @@ export async function probeRun(
       )
     secondsPerEpoch = Math.round(secondsPerEpoch * 10) / 10
     return {
-      backend: report.active,
+      backend: backendLabel(report),
       secondsPerEpoch,
       memoryMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       batchesPerEpoch: perEpoch,

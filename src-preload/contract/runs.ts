@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { Id, NoInput, type Metrics } from './common'
 import { SplitSpec } from './datasets'
+import { COMPUTE_DEVICES } from './system'
 
 export const LossName = z.enum([
   'hist',
@@ -66,6 +67,11 @@ const TrainConfigFields = z.object({
   /** Images per class in a balanced batch. */
   ipc: z.number().int().min(2).max(64).default(4),
   seed: z.number().int().default(1),
+  /**
+   * Where to train and embed: 'auto' (a GPU when a hardware one is usable, else the CPU), 'gpu'
+   * (tensorflow-gpu or WebGPU; the run fails with the reasons when neither works) or 'cpu'.
+   */
+  device: z.enum(COMPUTE_DEVICES).default('auto'),
   /** Pick the best epoch on a validation split carved from train classes, or (official) on test. */
   modelSelection: z.enum(['val', 'test']).default('val'),
   /** Share of training classes held out for validation when modelSelection is 'val'. */

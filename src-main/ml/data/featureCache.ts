@@ -13,6 +13,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import type { BackendName } from '../../../src-preload/contract/system'
+import { GPU_BACKENDS } from '../backend'
 import type { Backbone } from '../models/backbones'
 import { embedImages, type EmbedMode } from './embed'
 import { createEmbedPool } from './embedPool'
@@ -153,8 +155,12 @@ export async function extractFeatures(
   }
   const paths = items.map((i) => i.path)
   const source = backbone.source
+  // On a GPU the backbone runs on the device in this process: worker threads would each open
+  // their own device and compete for it. On the CPU one worker per core uses every core.
+  const onGpu = GPU_BACKENDS.has(tf.getBackend() as BackendName)
   const workers =
-    opts.workers ?? (items.length > POOL_THRESHOLD && source ? Math.min(os.cpus().length, 4) : 1)
+    opts.workers ??
+    (items.length > POOL_THRESHOLD && source && !onGpu ? Math.min(os.cpus().length, 4) : 1)
   let set: FeatureSet
   if (workers > 1 && source) {
     const pool = await createEmbedPool({
