@@ -15,7 +15,9 @@ export default defineConfig({
           // Worker thread of the retrieval embedding map (found beside the bundle at run time).
           projectionWorker: resolve(__dirname, 'src-main/retrieval/projectionWorker.ts'),
           // Worker thread of the image-embedding pool (src-main/ml/data/embedPool.ts finds it by name).
-          embedWorker: resolve(__dirname, 'src-main/ml/data/embedWorker.ts')
+          embedWorker: resolve(__dirname, 'src-main/ml/data/embedWorker.ts'),
+          // Worker thread of the similarity heat-maps (src-main/ml/explain/runner.ts finds it by name).
+          explainWorker: resolve(__dirname, 'src-main/ml/explain/worker.ts')
         }
       }
     }

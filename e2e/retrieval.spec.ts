@@ -28,7 +28,7 @@ test('queries a test image with ✓/✗ marks and an external image', async ({
     const queries = page.locator('[data-query-item]')
     await expect(queries.first()).toBeVisible()
     await queries.first().click()
-    await expect(page).toHaveURL(new RegExp(`run=${run.id}&image=\\d+`))
+    await expect(page).toHaveURL(new RegExp(`run=${run.id}&query=\\d+`))
 
     const results = page.getByTestId('results').locator('[data-result]')
     await expect(results.first()).toBeVisible()

@@ -19,6 +19,10 @@ test('opens the shell, visits every section and shows the backend status', async
   const body = page.locator('body')
   await expect(body).toContainText('wasm: in use', { timeout: 30_000 })
   await expect(body).toContainText('tensorflow-gpu: @tensorflow/tfjs-node-gpu not installed')
+  // Whether the fast kernels are on: a count in the bar, each path and reason in the tooltip.
+  const fast = page.getByTestId('fast-paths')
+  await expect(fast).toHaveText(/Fast kernels: [23] of 4 on/)
+  await expect(fast).toHaveAttribute('title', /wasm-simd: on/)
 })
 
 test('keeps working after a reload (the token is in the session cookie)', async ({

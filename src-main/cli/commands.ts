@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
 import { registerDatasetCommands } from './datasets'
 import { registerServe } from './serve'
+import { registerExperiments } from './sweep'
 import { registerSystem } from './system'
 import { registerTrain } from './train'
 
@@ -10,4 +11,5 @@ export function registerCommands(program: Command): void {
   registerDatasetCommands(program)
   registerTrain(program)
   registerSystem(program)
+  registerExperiments(program)
 }

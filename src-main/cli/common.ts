@@ -7,6 +7,28 @@ import { InvalidError } from '../../src-preload/contract/errors'
 /** Global options every command inherits from the root program. */
 export interface GlobalOptions {
   dataDir?: string
+  verbose?: boolean
+}
+
+/**
+ * Exit codes of `hist` (also in `hist --help` and the README):
+ * 0 success; 1 the work failed (a failed run, a damaged file, an unexpected error);
+ * 2 usage or validation error (bad option, unknown id, invalid config); 130 cancelled (Ctrl-C).
+ */
+export const EXIT = { ok: 0, failed: 1, usage: 2, cancelled: 130 } as const
+
+let commandExit: number = EXIT.ok
+
+/** Sets the code `main` returns once the command finishes (commander drops action results). */
+export function setExitCode(code: number): void {
+  commandExit = code
+}
+
+/** The code set by the finished command, reset for the next call (tests run `main` in-process). */
+export function takeExitCode(): number {
+  const c = commandExit
+  commandExit = EXIT.ok
+  return c
 }
 
 /** Opens the app context for a CLI command, honouring --data-dir and HIST_DATA_DIR. */
@@ -33,4 +55,22 @@ export class UsageError extends InvalidError {
 export function deviceOption(text: string): ComputeDevice {
   if ((COMPUTE_DEVICES as readonly string[]).includes(text)) return text as ComputeDevice
   throw new UsageError(`--device must be one of ${COMPUTE_DEVICES.join(', ')}, got "${text}"`)
+}
+
+/** Error for an expected failure (a failed run, a damaged bundle): one line, exit code 1. */
+export class CommandFailedError extends Error {
+  constructor(message: string) {
+    super(message)
+    this.name = 'CommandFailedError'
+  }
+}
+
+/** Exit code and one-line message of anything a command threw. */
+export function describeFailure(err: unknown): { code: number; message: string } {
+  const message = err instanceof Error ? err.message : String(err)
+  const wire = (err as { code?: unknown } | null)?.code
+  // An unknown id or an invalid config is the caller's mistake, like a bad option.
+  if (err instanceof UsageError || wire === 'invalid_payload' || wire === 'not_found')
+    return { code: EXIT.usage, message }
+  return { code: EXIT.failed, message }
 }

@@ -80,6 +80,22 @@ describe('hist import / datasets', () => {
     expect(JSON.parse(list.out).map((d: { name: string }) => d.name)).toEqual(['tiny'])
   })
 
+  it('exits 2 with a clear message for a folder without images (like /etc), storing nothing', async () => {
+    const dataDir = temp()
+    const root = temp()
+    put(root, 'apt/sources.list', 'deb http://example.org stable main\n')
+    put(root, 'ssh/sshd_config', 'Port 22\n')
+    put(root, 'passwd', 'root:x:0:0:root:/root:/bin/bash\n')
+    const res = await hist(['import', root], dataDir)
+    expect(res.code).toBe(2)
+    expect(res.err).toMatch(/no images in the class folders of .*nothing was imported/)
+    const list = await hist(['datasets', '--json'], dataDir)
+    expect(JSON.parse(list.out)).toEqual([])
+    const bad = await hist(['import', root, '--max-image-pixels', 'lots'], temp())
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/--max-image-pixels must be a positive pixel count/)
+  })
+
   it('parses --split-groups and formats a readable summary with problem reasons', () => {
     expect(parseSplitGroups('A, B:C')).toEqual({ kind: 'group', train: ['A', 'B'], test: ['C'] })
     expect(() => parseSplitGroups('A:')).toThrow(/must look like/)
@@ -101,7 +117,8 @@ describe('hist import / datasets', () => {
         problems: [
           { kind: 'zero-byte', relPath: 'a/e.png', message: 'empty file (0 bytes)', excluded: true }
         ],
-        changes: { added: 1, removed: 0, modified: 0, unchanged: 4 }
+        changes: { added: 1, removed: 0, modified: 0, unchanged: 4 },
+        message: 'Re-imported x: 1 added, 0 removed, 0 modified, 4 unchanged'
       },
       []
     )

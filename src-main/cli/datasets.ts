@@ -1,6 +1,6 @@
 /**
  * Dataset commands of the `hist` CLI:
- *   hist import <path> [--format F] [--name N] [--split-groups a,b:c,d] [--json]
+ *   hist import <path> [--format F] [--name N] [--split-groups a,b:c,d] [--max-image-pixels N] [--json]
  *   hist datasets [--json]
  *   hist demo [--json]
  * Bad input (missing path, unknown format, a group split that does not fit) exits with code 2.
@@ -17,6 +17,7 @@ import { ensureDemo } from '../datasets/demo'
 import { importDataset } from '../datasets/importer'
 import { datasetDetail, listDatasets } from '../datasets/queries'
 import { InvalidError } from '../../src-preload/contract/errors'
+import { MAX_IMAGE_PIXELS_ENV, parsePixelLimit } from '../ml/data/imageLimits'
 import { closeContext } from '../app/context'
 import { applySplit } from '../services/datasets'
 import { openCliContext, printResult, UsageError } from './common'
@@ -31,6 +32,8 @@ interface ImportCliOptions {
   splitGroups?: string
   /** Print JSON instead of text. */
   json?: boolean
+  /** Largest image (pixels) imported, e.g. "300M". */
+  maxImagePixels?: string
 }
 
 /** Parses `--split-groups train1,train2:test1,test2` into a group SplitSpec. */
@@ -69,6 +72,7 @@ function problemLines(problems: DatasetProblem[], max = 50): string[] {
 export function formatImport(res: ImportResult, groups: string[]): string {
   const d = res.dataset
   const lines = [
+    res.message,
     `dataset ${d.id} "${d.name}" (${d.format}) at ${d.root}`,
     `  classes: ${d.classCount}${groups.length ? ` in ${groups.length} groups` : ''}`,
     `  images: ${d.imageCount}`,
@@ -127,6 +131,10 @@ export function registerDatasetCommands(program: Command): void {
     .option('--format <format>', `one of ${DatasetFormat.options.join(', ')}`, 'auto')
     .option('--name <name>', 'display name (default: the folder name)')
     .option('--split-groups <train:test>', 'split by group, e.g. "Greek,Latin:Korean,Tagalog"')
+    .option(
+      '--max-image-pixels <n>',
+      `refuse images above n pixels (width × height; default ${MAX_IMAGE_PIXELS_ENV} or 100M)`
+    )
     .option('--json', 'print the result as JSON')
     .action(async (path: string, opts: ImportCliOptions, cmd: Command) => {
       const format = DatasetFormat.safeParse(opts.format)
@@ -138,6 +146,14 @@ export function registerDatasetCommands(program: Command): void {
       if (opts.name !== undefined && !opts.name.trim())
         throw new UsageError('--name must not be empty')
       const split = opts.splitGroups !== undefined ? parseSplitGroups(opts.splitGroups) : null
+      let maxImagePixels: number | undefined
+      if (opts.maxImagePixels !== undefined) {
+        maxImagePixels = parsePixelLimit(opts.maxImagePixels) ?? undefined
+        if (maxImagePixels === undefined)
+          throw new UsageError(
+            `--max-image-pixels must be a positive pixel count such as 100000000 or 100M, got "${opts.maxImagePixels}"`
+          )
+      }
       const ctx = openCliContext(cmd)
       const bar = makeBar(!opts.json)
       try {
@@ -146,7 +162,7 @@ export function registerDatasetCommands(program: Command): void {
           res = await importDataset(
             ctx,
             { path, format: format.data, name: opts.name },
-            { onProgress: (d, t, m) => bar.update(d, t, m) }
+            { onProgress: (d, t, m) => bar.update(d, t, m), maxImagePixels }
           )
         } catch (err) {
           if (err instanceof InvalidError) throw new UsageError(err.message)

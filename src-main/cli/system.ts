@@ -1,51 +1,60 @@
 /**
- * `hist system [--device auto|gpu|cpu] [--json]`: which TensorFlow.js backend and device this
- * machine trains on, the GPU adapter (and whether it is a software one), why every other
- * backend was skipped, and the fast kernels of the active backend.
+ * `hist system [--json]`: what the app runs on — version, data folder, the TensorFlow.js backend
+ * probe (why each other backend was skipped) and whether each fast kernel path is on, and why not.
  */
 import type { Command } from 'commander'
-import type { BackendReport, ComputeDevice } from '../../src-preload/contract/system'
-import { backendLabel, describeBackend, initBackend, NoDeviceError } from '../ml/backend'
-import { deviceOption, printResult } from './common'
+import type { BackendReport, FastPathStatus, SystemStatus } from '../../src-preload/contract'
+import { closeContext } from '../app/context'
+import { backendLines, createSystemService, startBackendProbe } from '../services/system'
+import { describeAdapter } from '../ml/backend'
+import { deviceOption, openCliContext, printResult } from './common'
 
-/** Human-readable lines of a report. */
-export function systemLines(report: BackendReport): string[] {
-  const lines = [
-    `Backend: ${backendLabel(report)} (device: ${report.device ?? 'cpu'}, asked: ${report.requested ?? 'auto'})`,
-    ...describeBackend(report).map((l) => `  ${l}`)
-  ]
-  if (report.adapter?.software)
-    lines.push(
-      '  note: the WebGPU adapter is a software one (a CPU implementation): plumbing, not GPU speed'
-    )
-  for (const f of report.fastPaths ?? [])
-    lines.push(`  fast path ${f.name}: ${f.active ? 'on' : 'off'} (${f.detail})`)
-  return lines
+/** One line per fast path, e.g. "wasm-simd: on (fused Adam …)" or "wasm-simd: off: …". */
+export function fastPathLines(paths: FastPathStatus[] | null): string[] {
+  if (!paths) return ['fast kernels: unknown (no backend)']
+  return paths.map((p) => (p.active ? `${p.name}: on (${p.detail})` : `${p.name}: ${p.detail}`))
 }
 
-async function systemCommand(o: { device?: string; json?: boolean }): Promise<void> {
-  const device: ComputeDevice | undefined = o.device ? deviceOption(o.device) : undefined
-  try {
-    const report = await initBackend(device ? { device } : {})
-    printResult(o.json, report, () => systemLines(report).join('\n'))
-  } catch (err) {
-    if (err instanceof NoDeviceError && o.json) {
-      printResult(true, { error: err.message, candidates: err.candidates }, () => '')
-      process.exitCode = 1
-      return
-    }
-    throw err
-  }
+/** "gpu: webgpu on google swiftshader (…) — a software adapter (…)" or "cpu: wasm". */
+export function deviceLine(r: BackendReport | null): string {
+  if (!r) return 'unknown (no backend)'
+  const on = r.adapter ? ` on ${describeAdapter(r.adapter)}` : ''
+  const sw = r.adapter?.software
+    ? ' (a software adapter: a CPU implementation of the GPU API, plumbing, not GPU speed)'
+    : ''
+  return `${r.device ?? 'cpu'}: ${r.active}${on}${sw} (asked: ${r.requested ?? 'auto'})`
 }
 
-/** Registers `system` on the program. */
+/** The human-readable form of `hist system`. */
+export function formatSystem(s: SystemStatus): string {
+  return [
+    `HIST Studio ${s.appVersion}`,
+    `data folder: ${s.dataDir}`,
+    `device: ${deviceLine(s.backend)}`,
+    'TensorFlow.js backends:',
+    ...backendLines(s.backend).map((l) => `  ${l}`),
+    'fast kernels:',
+    ...fastPathLines(s.fastPaths).map((l) => `  ${l}`)
+  ].join('\n')
+}
+
 export function registerSystem(program: Command): void {
   program
     .command('system')
     .description(
-      'show the TensorFlow.js backend, the device (GPU adapter) and why others were skipped'
+      'show the device and TensorFlow.js backend (GPU adapter), why others were skipped, and the fast kernel paths'
     )
     .option('--device <auto|gpu|cpu>', 'probe for this device (default: HIST_DEVICE or auto)')
-    .option('--json', 'print the backend report as JSON')
-    .action((o: { device?: string; json?: boolean }) => systemCommand(o))
+    .option('--json', 'print JSON')
+    .action(async (opts: { json?: boolean; device?: string }, cmd: Command) => {
+      if (opts.device) process.env.HIST_DEVICE = deviceOption(opts.device)
+      const ctx = openCliContext(cmd)
+      try {
+        await startBackendProbe(ctx)
+        const status = await createSystemService(ctx).status()
+        printResult(opts.json, status, () => formatSystem(status))
+      } finally {
+        closeContext(ctx)
+      }
+    })
 }

@@ -27,10 +27,10 @@ import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { backendLabel, initBackend } from '../ml/backend'
-import { deviceOption, openCliContext, printResult, UsageError } from './common'
+import { deviceOption, EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 
 /** Options of `hist train`. */
-interface TrainOptions {
+export interface TrainOptions {
   dataset: string
   preset?: string
   loss?: string
@@ -117,6 +117,55 @@ const PHASE_LABEL: Record<RunProgress['phase'], string> = {
   test: 'testing'
 }
 
+/** Checks the config options of `hist train` (shared by `hist sweep`); throws UsageError. */
+function checkTrainOptions(o: TrainOptions): void {
+  if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
+  if (o.preset && !isPresetName(o.preset))
+    throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
+  if (o.loss && !LossName.safeParse(o.loss).success)
+    throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
+  if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
+    throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
+  if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
+    throw new UsageError('--model-selection must be val or test')
+}
+
+/**
+ * The training config the options of `hist train` describe (preset under explicit values),
+ * importing --dataset first when it is a path. `hist sweep` builds its base config with this.
+ */
+export async function trainInputFromOptions(
+  ctx: AppContext,
+  o: TrainOptions,
+  log: (s: string) => void
+): Promise<Partial<TrainConfigInput>> {
+  checkTrainOptions(o)
+  const epochs = intOption('epochs', o.epochs)
+  const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
+  const batchSize = intOption('batch-size', o.batchSize, 4)
+  const lr = o.lr === undefined ? undefined : Number(o.lr)
+  if (lr !== undefined && !(lr > 0))
+    throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
+  const datasetId = await resolveDataset(ctx, o.dataset, log)
+  return applyTrainPreset(o.preset as PresetName | undefined, {
+    datasetId,
+    loss: o.loss as LossName | undefined,
+    epochs,
+    frozen: o.fineTune ? false : o.frozen ? true : undefined,
+    backbone: o.backbone
+      ? o.backbone === 'small-cnn'
+        ? { kind: 'small-cnn', inputSize: 32 }
+        : { kind: 'mobilenetv2' }
+      : undefined,
+    seed,
+    batchSize,
+    lr,
+    name: o.name,
+    modelSelection: o.modelSelection as 'val' | 'test' | undefined,
+    device: o.device === undefined ? undefined : deviceOption(o.device)
+  })
+}
+
 /** Probes for a GPU in this process; throws NoDeviceError (every backend's reason) when none works. */
 async function checkGpu(log: (s: string) => void): Promise<void> {
   const report = await initBackend({ device: 'gpu' })
@@ -128,49 +177,16 @@ async function checkGpu(log: (s: string) => void): Promise<void> {
 }
 
 async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
-  if (o.frozen && o.fineTune) throw new UsageError('--frozen and --fine-tune exclude each other')
-  if (o.preset && !isPresetName(o.preset))
-    throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
-  if (o.loss && !LossName.safeParse(o.loss).success)
-    throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
-  if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
-    throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
-  if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
-    throw new UsageError('--model-selection must be val or test')
-  const epochs = intOption('epochs', o.epochs)
-  const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
-  const batchSize = intOption('batch-size', o.batchSize, 4)
-  const device = o.device === undefined ? undefined : deviceOption(o.device)
-  const lr = o.lr === undefined ? undefined : Number(o.lr)
-  if (lr !== undefined && !(lr > 0))
-    throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
-
+  checkTrainOptions(o)
   const ctx = openCliContext(cmd)
   const log = (s: string): void => void process.stderr.write(`${s}\n`)
   const quiet = (s: string): void => (o.json ? undefined : log(s))
   let service: ReturnType<typeof createRunsService> | null = null
   let bar: cliProgress.SingleBar | null = null
   try {
-    const datasetId = await resolveDataset(ctx, o.dataset, quiet)
-    const input: Partial<TrainConfigInput> = applyTrainPreset(o.preset as PresetName | undefined, {
-      datasetId,
-      loss: o.loss as LossName | undefined,
-      epochs,
-      frozen: o.fineTune ? false : o.frozen ? true : undefined,
-      backbone: o.backbone
-        ? o.backbone === 'small-cnn'
-          ? { kind: 'small-cnn', inputSize: 32 }
-          : { kind: 'mobilenetv2' }
-        : undefined,
-      seed,
-      batchSize,
-      lr,
-      name: o.name,
-      modelSelection: o.modelSelection as 'val' | 'test' | undefined,
-      device
-    })
+    const input = await trainInputFromOptions(ctx, o, quiet)
     // --device gpu with no usable GPU is an error here, before a run is queued, not a CPU run.
-    if (device === 'gpu') await checkGpu(quiet)
+    if (input.device === 'gpu') await checkGpu(quiet)
     service = createRunsService(ctx)
     const run = await service.start(input as TrainConfigInput)
     quiet(
@@ -230,7 +246,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
           '\nStopping the run (Ctrl-C again to quit at once; the run then resumes at the next start)…'
         )
         void service!.stop({ id: run.id }).catch(() => undefined)
-      } else process.exit(130)
+      } else process.exit(EXIT.cancelled)
     }
     process.on('SIGINT', onSigint)
     const status = await service.waitFor(run.id)
@@ -239,7 +255,9 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     if (barStarted) bar?.stop()
     const final = service.repo.get(run.id)
     printResult(o.json, final, () => describeRun(final))
-    process.exitCode = status === 'completed' ? 0 : status === 'cancelled' ? 130 : 1
+    setExitCode(
+      status === 'completed' ? EXIT.ok : status === 'cancelled' ? EXIT.cancelled : EXIT.failed
+    )
   } finally {
     bar?.stop()
     if (service) await service.shutdown()
@@ -328,13 +346,9 @@ async function importRunCommand(cmd: Command, dir: string, o: { json?: boolean }
   }
 }
 
-/** Registers train, eval, runs, export and import-run on the program. */
-export function registerTrain(program: Command): void {
-  program
-    .command('train')
-    .description(
-      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
-    )
+/** Adds the training-config options of `hist train` to a command (`hist sweep` reuses them). */
+export function addTrainConfigOptions(cmd: Command): Command {
+  return cmd
     .requiredOption(
       '--dataset <id|path|demo>',
       'a dataset id, a folder or list file to import, or "demo"'
@@ -357,6 +371,16 @@ export function registerTrain(program: Command): void {
       'where to train and embed: auto (a hardware GPU if usable, else the CPU), gpu (fails if none), cpu'
     )
     .option('--name <text>', 'a name for the run')
+}
+
+/** Registers train, eval, runs, export and import-run on the program. */
+export function registerTrain(program: Command): void {
+  const train = program
+    .command('train')
+    .description(
+      'train an embedding model (queued; one training at a time), printing Recall@K before and after'
+    )
+  addTrainConfigOptions(train)
     .option('--json', 'print the final run as JSON and no progress bar')
     .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
   program

@@ -8,14 +8,19 @@
  *   const { data, info } = await openRgb(item.absPath).resize(224, 224, { fit: 'cover' })
  *     .raw().toBuffer({ resolveWithObject: true })   // info.channels === 3
  */
-import sharp, { type Sharp } from 'sharp'
+import type { Sharp } from 'sharp'
+import { openBounded } from '../ml/data/imageLimits'
 
 /** Background used when flattening transparent images. */
 export const FLATTEN_BACKGROUND = '#ffffff'
 
-/** A sharp pipeline that yields 3-channel sRGB pixels for any supported image file or buffer. */
+/**
+ * A sharp pipeline that yields 3-channel sRGB pixels for any supported image file or buffer.
+ * It refuses images above the pixel limit (see ml/data/imageLimits); follow it with a resize
+ * so that large images shrink on load.
+ */
 export function openRgb(input: string | Buffer): Sharp {
-  return sharp(input, { failOn: 'warning' })
+  return openBounded(input)
     .rotate()
     .flatten({ background: FLATTEN_BACKGROUND })
     .toColourspace('srgb')

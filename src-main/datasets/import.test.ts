@@ -57,7 +57,7 @@ describe('importing a folder with planted problems', () => {
     expect(byPath.get('classA/zz_dup.png')!.message).toContain('classA/good1.png')
     expect(byPath.get('single')).toMatchObject({ kind: 'single-image-class', excluded: false })
     expect(byPath.get('broken/bad.png')).toMatchObject({ kind: 'corrupt', excluded: true })
-    expect(byPath.get('broken')).toMatchObject({ kind: 'single-image-class', excluded: true })
+    expect(byPath.get('broken')).toMatchObject({ kind: 'empty-class', excluded: true })
     expect(byPath.get('classA/old.bmp')).toMatchObject({ kind: 'unsupported', excluded: true })
     expect(res.problems).toHaveLength(9)
 

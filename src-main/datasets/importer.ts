@@ -7,11 +7,14 @@
  *
  * Problem policy:
  * - corrupt / unsupported / zero-byte / unreadable / missing files are excluded and reported;
- * - duplicates (same sha1): the first in listing order is kept, later copies are EXCLUDED
- *   (a duplicate across classes is a label conflict, within a class it would make retrieval
- *   trivially find its copy) and reported with the path of the kept copy;
+ * - images above the pixel limit (100 MP by default) are excluded as 'too-large';
+ * - duplicates (same sha1): one copy is kept, the others are EXCLUDED (a duplicate across
+ *   classes is a label conflict, within a class it would make retrieval trivially find its
+ *   copy) and reported with the path of the kept copy. The kept one is the first in a stable
+ *   natural order where names that look like copies (`dup_x`, `x copy.png`, `x (1).png`) come
+ *   last (see copyOrder);
  * - a class left with one image is kept but flagged 'single-image-class' (it cannot serve as a
- *   query); a class left with none is dropped and flagged;
+ *   query); a class left with none is dropped and flagged 'empty-class';
  * - a file listed twice keeps its first entry; the second is reported.
  */
 import {
@@ -29,7 +32,8 @@ import { datasetsRepo, type ImageRow, type ImageValues } from './repo'
 import { computeSplit } from './split'
 import { removeThumbnails } from './thumbnails'
 import { type Listing } from './types'
-import { validateImages, type GoodImage, type PriorImage } from './validate'
+import { keepFirstCopies } from './duplicates'
+import { validateImages, type PriorImage } from './validate'
 import { InvalidError } from '../../src-preload/contract/errors'
 
 /** Options of importDataset. */
@@ -40,6 +44,8 @@ export interface ImportOptions {
   onProgress?: (done: number, total: number, message: string) => void
   /** Files decoded at once (default 6). */
   concurrency?: number
+  /** Largest image (width × height) imported; default HIST_MAX_IMAGE_PIXELS or 100 MP. */
+  maxImagePixels?: number
   /** Marks the dataset as the built-in demo (internal). */
   builtIn?: boolean
   /** Adjusts the listing before validation, e.g. to give a folder dataset a preset split (internal). */
@@ -109,35 +115,12 @@ async function runImport(
     prior,
     signal: opts.signal,
     concurrency: opts.concurrency,
+    maxImagePixels: opts.maxImagePixels,
     onProgress: (d, t) => progress(d, t, `Checking images: ${d} / ${t}`)
   })
 
-  // Decide what is kept, in listing order (so "the first copy" is well defined).
   const problems: DatasetProblem[] = [...listing.problems]
-  const kept: { index: number; good: GoodImage }[] = []
-  const firstBySha = new Map<string, number>()
-  results.forEach((r, i) => {
-    const img = listing.images[i]
-    if (!r.ok) {
-      problems.push({ kind: r.kind, relPath: img.relPath, message: r.message, excluded: true })
-      return
-    }
-    const first = firstBySha.get(r.sha1)
-    if (first !== undefined) {
-      const f = listing.images[first]
-      const where =
-        f.className === img.className ? 'in the same class' : `in class "${f.className}"`
-      problems.push({
-        kind: 'duplicate',
-        relPath: img.relPath,
-        message: `same content as ${f.relPath} (${where}); the copy is left out`,
-        excluded: true
-      })
-      return
-    }
-    firstBySha.set(r.sha1, i)
-    kept.push({ index: i, good: r })
-  })
+  const kept = keepFirstCopies(listing, results, problems)
   const perClass = new Map<string, number>()
   for (const k of kept) {
     const c = listing.images[k.index].className
@@ -147,7 +130,7 @@ async function runImport(
     const n = perClass.get(c.name) ?? 0
     if (n === 0) {
       problems.push({
-        kind: 'single-image-class',
+        kind: 'empty-class',
         relPath: c.name,
         message: 'class has no usable images; it is left out',
         excluded: true
@@ -272,9 +255,21 @@ async function runImport(
   })
   if (staleThumbs.length) await removeThumbnails(ctx, datasetId, staleThumbs)
   const dataset = toSummary(repo, repo.getDataset(datasetId)!)
-  const summary = existing
-    ? `Re-imported ${dataset.name}: ${changes.added} added, ${changes.removed} removed, ${changes.modified} modified, ${changes.unchanged} unchanged`
-    : `Imported ${dataset.name}: ${dataset.classCount} classes, ${dataset.imageCount} images, ${problems.length} problems`
-  progress(total, total, summary)
-  return existing ? { dataset, problems, changes } : { dataset, problems }
+  const message = importMessage(dataset, problems.length, existing ? changes : undefined)
+  progress(total, total, message)
+  return existing ? { dataset, problems, changes, message } : { dataset, problems, message }
+}
+
+/** The one-line outcome of an import, shown by the CLI and the import dialog. */
+export function importMessage(
+  dataset: ImportResult['dataset'],
+  problemCount: number,
+  changes?: ImportChanges
+): string {
+  if (!changes)
+    return `Imported ${dataset.name}: ${dataset.classCount} classes, ${dataset.imageCount} images, ${problemCount} problems`
+  const { added, removed, modified, unchanged } = changes
+  if (added + removed + modified === 0)
+    return `Nothing changed: ${dataset.name} is already up to date (${unchanged} images, none added, removed or modified)`
+  return `Re-imported ${dataset.name}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged`
 }

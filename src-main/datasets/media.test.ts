@@ -23,6 +23,7 @@ beforeAll(async () => {
   put(root, 'classA/escapes.png', await pngBytes(4))
   put(root, 'classB/x.png', await pngBytes(5))
   put(root, 'classB/y.png', await pngBytes(6))
+  put(root, 'classB/100%25 sure.png', await pngBytes(8))
   put(root, 'classB/corrupt.png', 'not an image')
   put(outside, 'secret.png', await pngBytes(7))
   const res = await importDataset(c, { path: root })
@@ -55,6 +56,20 @@ describe('resolveMedia', () => {
       `file/${datasetId}/classA/${encodeURIComponent('café_ü.png')}`
     )
     expect(segs).toMatchObject({ ok: true, filePath: join(root, 'classA', 'café_ü.png') })
+  })
+
+  it('serves a file whose name holds a literal %25 (encoded once in the URL)', async () => {
+    const url = `file/${datasetId}/classB/${encodeURIComponent('100%25 sure.png')}`
+    expect(url).toContain('100%2525%20sure.png')
+    expect(await resolveMedia(c, url)).toMatchObject({
+      ok: true,
+      filePath: join(root, 'classB', '100%25 sure.png')
+    })
+    // The name encoded too little means "100% sure.png", which is not registered.
+    expect(await resolveMedia(c, `file/${datasetId}/classB/100%25%20sure.png`)).toMatchObject({
+      ok: false,
+      status: 404
+    })
   })
 
   it('makes a thumbnail lazily, caches it, and serves small images as their own thumbnail', async () => {

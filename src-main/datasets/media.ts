@@ -77,7 +77,6 @@ function badRelPath(rel: string): string | null {
   const segs = rel.split('/')
   if (segs.some((s) => s === '..' || s === '.' || s === ''))
     return "'.', '..' or empty path segment"
-  if (/%[0-9a-fA-F]{2}/.test(rel)) return 'path is encoded more than once'
   return null
 }
 
@@ -165,6 +164,10 @@ export async function resolveMedia(ctx: AppContext, urlPath: string): Promise<Me
       const ds = repo.getDataset(datasetId)
       if (!ds) return refuse(404, `no dataset with id ${datasetId}`)
       const img = repo.imageByPath(datasetId, rel)
+      // A literal '%' is legal in a file name ("100%25.png" is the file "100%.png" encoded
+      // once): only a path that is not a registered image is taken as double encoding.
+      if (!img && /%[0-9a-fA-F]{2}/.test(rel))
+        return refuse(403, 'refused: path is encoded more than once')
       if (!img) return refuse(404, 'not an image of this dataset')
       return checkedFile(ds.root, rel)
     }

@@ -1,7 +1,9 @@
 /**
  * Checks every listed image file: it exists, is a regular file inside the root (symlinks are
- * resolved), is not empty, and decodes completely with sharp (`failOn: 'warning'`, so a
- * truncated JPEG or PNG is caught). Also hashes the content (sha1) for duplicate detection.
+ * resolved), is not empty, is not above the pixel limit (100 MP by default, see
+ * ml/data/imageLimits), and decodes completely with sharp (`failOn: 'warning'`, so a
+ * truncated JPEG or PNG is caught; the reason is then read from the bytes, see
+ * classifyDecodeFailure). Also hashes the content (sha1) for duplicate detection.
  * Files whose size and mtime match the stored record are trusted without decoding, which is
  * what makes re-importing an unchanged dataset fast.
  *
@@ -11,8 +13,14 @@
 import { createHash } from 'node:crypto'
 import { lstat, readFile, realpath, stat } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import sharp from 'sharp'
 import type { ProblemKind } from '../../src-preload/contract'
+import {
+  checkImageSize,
+  ImageTooLargeError,
+  isPixelLimitError,
+  maxImagePixels,
+  openBounded
+} from '../ml/data/imageLimits'
 import { mapPool } from './pool'
 import { absFromRel, isInside } from './paths'
 import type { ListedImage } from './types'
@@ -58,6 +66,8 @@ export interface ValidateOptions {
   onProgress?: (done: number, total: number) => void
   /** Files in flight at once (default 6: fs and sharp share libuv's 4 threads). */
   concurrency?: number
+  /** Largest image (width × height) accepted; default maxImagePixels() (100 MP). */
+  maxImagePixels?: number
 }
 
 /** Guesses the image format from the first bytes, or returns null. */
@@ -109,27 +119,95 @@ function errnoProblem(err: unknown, what: string, origin?: string): BadImage {
 /** Images up to this many pixels are decoded at full size; larger ones through shrink-on-load. */
 export const FULL_DECODE_MAX_PIXELS = 2048 * 2048
 
-/** Decodes an image buffer completely; returns its size and channels or throws sharp's error. */
+/**
+ * Decodes an image buffer completely; returns its size and channels or throws. An image whose
+ * header declares more than `limit` pixels throws ImageTooLargeError without being decoded.
+ */
 export async function decodeCheck(
-  buf: Buffer
+  buf: Buffer,
+  limit = maxImagePixels()
 ): Promise<{ width: number; height: number; channels: number }> {
-  // One full decode is the cheapest complete check for typical dataset images (a resize
-  // pipeline costs more than it saves below a megapixel or so).
-  try {
-    const img = sharp(buf, { failOn: 'warning', limitInputPixels: FULL_DECODE_MAX_PIXELS })
-    // The header's channel count (raw output may already be expanded, e.g. 1-bit grey → 3).
-    const meta = await img.metadata()
-    const { info } = await img.raw().toBuffer({ resolveWithObject: true })
-    return { width: info.width, height: info.height, channels: meta.channels ?? info.channels }
-  } catch (err) {
-    if (!/pixel limit/i.test((err as Error).message)) throw err
+  // The header's size and channel count (raw output may be expanded, e.g. 1-bit grey → 3).
+  const meta = await checkImageSize(buf, limit)
+  const width = meta.width ?? 0
+  const height = meta.height ?? 0
+  if (width * height <= FULL_DECODE_MAX_PIXELS) {
+    // One full decode is the cheapest complete check for typical dataset images (a resize
+    // pipeline costs more than it saves below a megapixel or so).
+    await openBounded(buf, { limit }).raw().toBuffer()
+  } else {
+    // Large images: JPEG/WebP shrink-on-load still runs the decoder over every byte, so
+    // truncation and bad data surface, without allocating the full-size pixels.
+    await openBounded(buf, { limit }).resize(256, 256, { fit: 'inside' }).raw().toBuffer()
   }
-  // Large images: JPEG/WebP shrink-on-load still runs the decoder over every byte, so
-  // truncation and bad data surface, without allocating the full-size pixels.
-  const img = sharp(buf, { failOn: 'warning' })
-  const meta = await img.metadata()
-  await img.resize(256, 256, { fit: 'inside' }).raw().toBuffer()
-  return { width: meta.width ?? 0, height: meta.height ?? 0, channels: meta.channels ?? 0 }
+  return { width, height, channels: meta.channels ?? 0 }
+}
+
+/**
+ * True when the file stops before its format's end marker (JPEG EOI, PNG IEND, GIF trailer,
+ * the RIFF size of WebP), i.e. it was cut short. Null when the format has no such marker.
+ * A byte check, so the answer never depends on the decoder's (thread-shared) error text.
+ */
+export function isTruncated(buf: Buffer, kind: string): boolean | null {
+  const tail = (n: number): Buffer => buf.subarray(Math.max(0, buf.length - n))
+  switch (kind) {
+    case 'jpeg':
+      // EOI (FF D9), allowing a little padding after it.
+      return tail(64).lastIndexOf(Buffer.from([0xff, 0xd9])) < 0
+    case 'png':
+      return tail(64).lastIndexOf('IEND', undefined, 'latin1') < 0
+    case 'gif':
+      return tail(16).lastIndexOf(0x3b) < 0
+    case 'webp':
+      return buf.length < 12 || buf.readUInt32LE(4) + 8 > buf.length
+    default:
+      return null
+  }
+}
+
+/**
+ * Names why a file that sniffed as `kind` failed to decode, deterministically: libvips keeps
+ * its error text in a buffer shared by threads, so the text of `err` may belong to another
+ * file. Only sharp's own pre-decode messages (unsupported input) are trusted; truncation is
+ * read from the bytes; anything else is told apart by a lenient second decode.
+ */
+export async function classifyDecodeFailure(
+  buf: Buffer,
+  kind: string,
+  err: unknown,
+  limit: number
+): Promise<BadImage> {
+  if (err instanceof ImageTooLargeError || isPixelLimitError(err)) {
+    const msg = err instanceof ImageTooLargeError ? err.message : 'image above the pixel limit'
+    return { ok: false, kind: 'too-large', message: `image too large to import: ${msg}` }
+  }
+  const format = kind.toUpperCase()
+  if (isTruncated(buf, kind)) {
+    return {
+      ok: false,
+      kind: 'corrupt',
+      message: `cannot be decoded: the file is truncated (the ${format} data stops before its end marker, after ${buf.length} bytes)`
+    }
+  }
+  const msg = err instanceof Error ? err.message : String(err)
+  if (/unsupported image format|no loader|not supported/i.test(msg)) {
+    return { ok: false, kind: 'unsupported', message: `${kind} variant the decoder cannot read` }
+  }
+  const lenient = await openBounded(buf, { limit, failOn: 'none' })
+    .resize(64, 64, { fit: 'inside' })
+    .raw()
+    .toBuffer()
+    .then(
+      () => true,
+      () => false
+    )
+  return {
+    ok: false,
+    kind: 'corrupt',
+    message: lenient
+      ? `cannot be decoded: the ${format} file is complete but its image data is damaged`
+      : `cannot be decoded: the ${format} data is invalid`
+  }
 }
 
 /** Checks one listed file. Never throws: every failure becomes a BadImage with a reason. */
@@ -138,7 +216,8 @@ export async function checkImage(
   realRoot: string,
   img: ListedImage,
   prior: PriorImage | undefined,
-  dirCache: Map<string, Promise<string>>
+  dirCache: Map<string, Promise<string>>,
+  limit = maxImagePixels()
 ): Promise<CheckResult> {
   const abs = absFromRel(root, img.relPath)
   let st
@@ -197,24 +276,10 @@ export async function checkImage(
     }
   }
   try {
-    const d = await decodeCheck(buf)
+    const d = await decodeCheck(buf, limit)
     return { ok: true, size: st.size, mtimeMs: st.mtimeMs, sha1, ...d, reused: false }
   } catch (err) {
-    const msg = (err as Error).message
-    if (/pixel limit/i.test(msg)) {
-      return { ok: false, kind: 'unsupported', message: `image too large to decode: ${msg}` }
-    }
-    if (/unsupported image format|no loader|not supported/i.test(msg)) {
-      return {
-        ok: false,
-        kind: 'unsupported',
-        message: `${kind} variant the decoder cannot read: ${msg}`
-      }
-    }
-    const hint = /premature end|truncat|read error|unexpected end/i.test(msg)
-      ? ' (the file is probably truncated)'
-      : ''
-    return { ok: false, kind: 'corrupt', message: `cannot be decoded: ${msg}${hint}` }
+    return classifyDecodeFailure(buf, kind, err, limit)
   }
 }
 
@@ -224,6 +289,7 @@ export async function validateImages(
   images: readonly ListedImage[],
   opts: ValidateOptions = {}
 ): Promise<CheckResult[]> {
+  const limit = maxImagePixels(opts.maxImagePixels)
   const realRoot = await realpath(root)
   const dirCache = new Map<string, Promise<string>>()
   let done = 0
@@ -231,13 +297,7 @@ export async function validateImages(
     images,
     opts.concurrency ?? 6,
     async (img) => {
-      const r = await checkImage(
-        root,
-        realRoot,
-        img,
-        opts.prior?.get(img.relPath),
-        dirCache
-      )
+      const r = await checkImage(root, realRoot, img, opts.prior?.get(img.relPath), dirCache, limit)
       opts.onProgress?.(++done, images.length)
       return r
     },

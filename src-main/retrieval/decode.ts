@@ -3,8 +3,14 @@
  * to the model, so that a wrong file fails with a clear message instead of inside TensorFlow.
  */
 import { readFile, stat } from 'node:fs/promises'
-import sharp from 'sharp'
+import type { Metadata } from 'sharp'
 import { InvalidError, NotFoundError } from '../../src-preload/contract/errors'
+import {
+  checkImageSize,
+  ImageTooLargeError,
+  maxImagePixels,
+  openBounded
+} from '../ml/data/imageLimits'
 
 /** Image formats sharp decodes that we accept as a query. */
 const ACCEPTED = new Set(['jpeg', 'png', 'webp', 'gif', 'tiff', 'avif', 'heif', 'bmp'])
@@ -55,10 +61,13 @@ export async function loadQueryImage(p: {
   } else {
     throw new InvalidError('give either path or dataBase64')
   }
-  let meta: Awaited<ReturnType<ReturnType<typeof sharp>['metadata']>>
+  const limit = maxImagePixels()
+  let meta: Metadata
   try {
-    meta = await sharp(bytes).metadata()
+    // Header only: an image above the pixel limit is refused before any pixel is decoded.
+    meta = await checkImageSize(bytes, limit)
   } catch (err) {
+    if (err instanceof ImageTooLargeError) throw new InvalidError(`${where} is too large: ${err.message}`)
     const why = err instanceof Error ? err.message : String(err)
     throw new InvalidError(`${where} is not an image that can be read (${why})`)
   }
@@ -68,8 +77,10 @@ export async function loadQueryImage(p: {
     )
   }
   // Metadata reads only the header: decode the pixels too, so a truncated file fails here.
+  // Through a small resize, so a large image streams (and JPEG/WebP shrink on load) instead of
+  // being held at full size.
   try {
-    await sharp(bytes).raw().toBuffer()
+    await openBounded(bytes, { limit }).resize(256, 256, { fit: 'inside' }).raw().toBuffer()
   } catch (err) {
     const why = err instanceof Error ? err.message : String(err)
     throw new InvalidError(`${where} is damaged and cannot be decoded (${why})`)

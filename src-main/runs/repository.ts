@@ -76,7 +76,7 @@ function toSummary(r: RunRow): RunSummary {
     id: r.id,
     name: r.name,
     status: r.status,
-    datasetId: r.dataset_id ?? 0,
+    datasetId: r.dataset_id,
     datasetName: r.dataset_name,
     config: JSON.parse(r.config) as TrainConfig,
     backend: r.backend,
@@ -162,7 +162,11 @@ export class RunsRepository {
         'SELECT image_id, ap, correct_at1 FROM run_queries WHERE run_id = ? ORDER BY image_id'
       ),
       testMetrics: db.prepare('UPDATE runs SET test_metrics = ? WHERE id = ?'),
-      remove: db.prepare('DELETE FROM runs WHERE id = ?')
+      remove: db.prepare('DELETE FROM runs WHERE id = ?'),
+      unfinishedOnDataset: db.prepare(
+        `SELECT id, status FROM runs WHERE dataset_id = ? AND status IN ('queued','running','paused')
+         ORDER BY id`
+      )
     }
   }
 
@@ -395,6 +399,11 @@ export class RunsRepository {
         correctAt1: q.correct_at1 === 1
       })
     )
+  }
+
+  /** Runs that still need a dataset's images: queued, running or paused on it. */
+  unfinishedOnDataset(datasetId: number): { id: number; status: RunStatus }[] {
+    return this.s.unfinishedOnDataset.all(datasetId) as { id: number; status: RunStatus }[]
   }
 
   /** Deletes the run and (by cascade) all its records. */

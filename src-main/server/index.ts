@@ -238,6 +238,13 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       sendError(res, unauthorized('unexpected Host header'))
       return
     }
+    // A browser names the page that sent a request: a foreign page is refused whatever
+    // credentials it carries (a leaked token must not let another site drive the API).
+    const origin = req.headers.origin
+    if (origin !== undefined && !ownOrigins().includes(origin)) {
+      sendError(res, unauthorized('cross-origin requests are refused'))
+      return
+    }
     const url = new URL(req.url ?? '/', `http://${LOOPBACK}:${port}`)
     let pathname: string
     try {

@@ -187,6 +187,32 @@ describe('web mode: token', () => {
     }
   })
 
+  it('refuses a foreign Origin even with a valid Bearer or x-hist-token (as the README says)', async () => {
+    for (const origin of ['http://evil.example', 'http://127.0.0.1:1', 'null']) {
+      for (const headers of [auth(), { 'x-hist-token': server.token }]) {
+        const res = await request('POST', '/api/system.status', {
+          body: '',
+          headers: { ...headers, origin }
+        })
+        expect(res.status).toBe(401)
+        expect(res.json().error).toEqual({
+          code: 'unauthorized',
+          message: 'cross-origin requests are refused'
+        })
+        const media = await request('GET', '/media/thumb/5', { headers: { ...headers, origin } })
+        expect(media.status).toBe(401)
+      }
+    }
+    // Same origin, and scripts that send no Origin at all (curl, the CLI), still work.
+    for (const extra of [{ origin: server.origin }, {}]) {
+      const res = await request('POST', '/api/system.status', {
+        body: '',
+        headers: { ...auth(), ...extra }
+      })
+      expect(res.status).toBe(200)
+    }
+  })
+
   it('ignores the cookie on cross-origin requests', async () => {
     const res = await request('POST', '/api/system.status', {
       body: '{}',

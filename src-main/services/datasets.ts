@@ -28,6 +28,8 @@ import { datasetsRepo } from '../datasets/repo'
 import { computeSplit } from '../datasets/split'
 import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
+import { ConflictError } from '../../src-preload/contract'
+import { RunsRepository } from '../runs/repository'
 
 /** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
 export function applySplit(ctx: AppContext, id: number, split: SplitSpec): DatasetSummary {
@@ -51,7 +53,20 @@ export function applySplit(ctx: AppContext, id: number, split: SplitSpec): Datas
 export async function removeDataset(ctx: AppContext, id: number): Promise<void> {
   const repo = datasetsRepo(ctx.db)
   const row = requireDataset(repo, id)
-  repo.deleteDataset(id)
+  // A run that still trains (or will) on the dataset needs its images: refuse (409). The check
+  // and the delete share one transaction, so a run created meanwhile cannot slip in between.
+  // Finished runs keep their records and the dataset's name; their dataset id becomes NULL.
+  const runs = new RunsRepository(ctx.db)
+  repo.tx(() => {
+    const busy = runs.unfinishedOnDataset(id)
+    if (busy.length) {
+      const list = busy.map((r) => `#${r.id} (${r.status})`).join(', ')
+      throw new ConflictError(
+        `dataset ${id} (${row.name}) is in use by run${busy.length > 1 ? 's' : ''} ${list}; stop or remove ${busy.length > 1 ? 'them' : 'it'} first`
+      )
+    }
+    repo.deleteDataset(id)
+  })
   await removeDatasetThumbnails(ctx, id)
   // The demo's PNGs were written by the app into its data folder; they go with it.
   if (row.built_in === 1) await removeDemoFiles(ctx, row.root)

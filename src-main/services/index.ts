@@ -1,6 +1,8 @@
 import type { Services } from '../../src-preload/contract'
 import type { AppContext } from '../app/context'
 import { createDatasetsService } from './datasets'
+import { createExperimentsService } from './experiments'
+import { createExplainService } from './explain'
 import { createRetrievalService } from './retrieval'
 import { createRunsService } from './runs'
 import { createSystemService, type Pickers } from './system'
@@ -21,13 +23,17 @@ export type AppServices = Services & {
 export function createServices(ctx: AppContext, opts: ServicesOptions = {}): AppServices {
   const runs = createRunsService(ctx)
   const retrieval = createRetrievalService(ctx)
+  const explain = createExplainService(ctx)
   return {
     system: createSystemService(ctx, { pickers: opts.pickers }),
     datasets: createDatasetsService(ctx),
     runs,
     retrieval,
+    experiments: createExperimentsService(ctx, runs),
+    explain,
     async dispose() {
       retrieval.dispose()
+      await explain.dispose()
       await runs.shutdown()
     }
   }

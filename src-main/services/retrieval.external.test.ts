@@ -4,7 +4,7 @@
  * retrieval service loading the model itself. Kept apart from retrieval.test.ts because it
  * starts TensorFlow.js.
  */
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
@@ -143,6 +143,25 @@ describe('retrieval.queryExternal with the run model', () => {
     const res = await svc.queryExternal({ runId, dataBase64: bytes.toString('base64'), k: 1 })
     expect(res.neighbours[0].image.id).toBe(imageIds[2])
   })
+
+  it('refuses an image bomb (16000×16000 PNG) with a 400 naming the pixel limit', async () => {
+    const bomb = await sharp({
+      create: { width: 16000, height: 16000, channels: 3, background: '#808080' }
+    })
+      .png({ compressionLevel: 9 })
+      .toBuffer()
+    const bombPath = join(dir, 'bomb.png')
+    writeFileSync(bombPath, bomb)
+    for (const q of [{ path: bombPath }, { dataBase64: bomb.toString('base64') }]) {
+      const err = await svc.queryExternal({ runId, k: 1, ...q }).then(
+        () => null,
+        (e: unknown) => e as { code?: string; message: string }
+      )
+      expect(err?.code).toBe('invalid_payload')
+      expect(err?.message).toMatch(/too large: image is 16000×16000 \(256 megapixels\)/)
+      expect(err?.message).toMatch(/limit of 100 megapixels.*HIST_MAX_IMAGE_PIXELS/)
+    }
+  }, 120_000)
 
   it('frees the model tensors on dispose', async () => {
     const loaded = tf.memory().numTensors

@@ -98,7 +98,12 @@ describe('system service', () => {
     ).toBe(true)
     // The start-up registered the fast kernels for the backend it chose and says so.
     const paths = (await createSystemService(ctx).status()).fastPaths ?? []
-    expect(paths.map((p) => p.name)).toEqual(['wasm-simd', 'wasm-gradients', 'fused-adam-cpu'])
+    expect(paths.map((p) => p.name)).toEqual([
+      'wasm-simd',
+      'wasm-gradients',
+      'fused-adam-cpu',
+      'eval-similarity'
+    ])
     if (found?.active === 'wasm')
       expect(paths.find((p) => p.name === 'wasm-simd')?.active).toBe(true)
   })

@@ -251,7 +251,7 @@ describe('ipc', () => {
     expect(await get(invokeEvent(appUrl), { id: 3 })).toEqual({ result: { got: { id: 3 } } })
   })
 
-  it('passes an unavailable service's code and message through', async () => {
+  it("passes an unavailable service's code and message through", async () => {
     bindIpc(fakeServices(), trusted)
     const list = fake.handlers.get('runs.list')!
     const reply = (await list(invokeEvent(appUrl), undefined)) as {

@@ -65,9 +65,12 @@ async function runJob(
     code = 1
     const wire = toWireError(err)
     send({ type: 'failed', ...wire })
-    // An expected error (bad config, missing file…) is the message; only a bug gets its stack.
+    // An expected error (bad config, missing file…) is its message; a bug, or `hist --verbose`,
+    // also gets the stack.
     const stack = (err as Error)?.stack
-    if (wire.code === 'internal' && stack) process.stderr.write(`trainer: ${stack}\n`)
+    if (stack && (wire.code === 'internal' || process.env.HIST_VERBOSE === '1')) {
+      process.stderr.write(`trainer: ${stack}\n`)
+    }
   }
   // Give the IPC channel a moment to flush the last messages, then leave.
   setTimeout(() => process.exit(code), 200)

@@ -8,6 +8,7 @@
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import type { Metrics } from '../../src-preload/contract/common'
+import { invalidField } from '../../src-preload/contract/errors'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { backendLabel, describeBackend, initBackend } from '../ml/backend'
 import { decodeImageU8, normalize, toBatch } from '../ml/data/decode'
@@ -156,7 +157,8 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
   const selLabels = denseLabels(selItems).labels
   const testLabels = denseLabels(job.test).labels
   if (trainItems.length < cfg.batchSize)
-    throw new Error(
+    throw invalidField(
+      'batchSize',
       `the training split has ${trainItems.length} images, fewer than one batch of ${cfg.batchSize}`
     )
 

@@ -36,6 +36,10 @@ export type ProblemKind =
   | 'unreadable'
   | 'duplicate'
   | 'single-image-class'
+  /** A class whose images were all left out (or that has none). */
+  | 'empty-class'
+  /** An image above the pixel limit (HIST_MAX_IMAGE_PIXELS, 100 megapixels by default). */
+  | 'too-large'
   | 'missing'
   | 'listed-twice'
 
@@ -99,6 +103,12 @@ export interface ImportResult {
   problems: DatasetProblem[]
   /** Present when an existing dataset with the same root was re-imported. */
   changes?: ImportChanges
+  /**
+   * The outcome in one line for a user, e.g. "Imported birds: 200 classes, …" or, for a
+   * re-import that found nothing new, "Nothing changed: birds is already up to date (…)".
+   * It is also the final `message` of the import job.
+   */
+  message: string
 }
 
 export const ImportRequest = z.object({

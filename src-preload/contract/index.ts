@@ -6,6 +6,8 @@
 import { z } from 'zod'
 import { InvalidError } from './errors'
 import { datasetsSchemas, type DatasetsService } from './datasets'
+import { experimentsSchemas, type ExperimentsService } from './experiments'
+import { explainSchemas, type ExplainService } from './explain'
 import type { AppEvent } from './events'
 import { retrievalSchemas, type RetrievalService } from './retrieval'
 import { runsSchemas, type RunsService } from './runs'
@@ -15,6 +17,8 @@ export * from './common'
 export * from './datasets'
 export * from './errors'
 export * from './events'
+export * from './experiments'
+export * from './explain'
 export * from './presets'
 export * from './retrieval'
 export * from './runs'
@@ -25,13 +29,17 @@ export interface Services {
   datasets: DatasetsService
   runs: RunsService
   retrieval: RetrievalService
+  experiments: ExperimentsService
+  explain: ExplainService
 }
 
 export const apiSchemas = {
   system: systemSchemas,
   datasets: datasetsSchemas,
   runs: runsSchemas,
-  retrieval: retrievalSchemas
+  retrieval: retrievalSchemas,
+  experiments: experimentsSchemas,
+  explain: explainSchemas
 } as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
 
 export type ServiceName = keyof Services

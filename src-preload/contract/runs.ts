@@ -62,6 +62,10 @@ const TrainConfigFields = z.object({
   alpha: z.number().positive().default(1.1),
   /** λ_s, the weight of the HGNN cross-entropy. */
   ls: z.number().min(0).default(1),
+  /** HIST: include the distribution loss L_ds (off = the hypergraph CE alone, for ablations). */
+  histDs: z.boolean().default(true),
+  /** HIST: the HGNN's graph: the semantic-tuplet hypergraph, or a plain pairwise sample graph (ablation). */
+  histGraph: z.enum(['hypergraph', 'graph']).default('hypergraph'),
   hgnnHidden: z.number().int().min(4).max(4096).default(512),
   sampler: z.enum(['random', 'balanced']).default('random'),
   /** Images per class in a balanced batch. */
@@ -102,7 +106,8 @@ export interface RunSummary {
   id: number
   name: string
   status: RunStatus
-  datasetId: number
+  /** Null when the dataset was removed; `datasetName` keeps the name it had. */
+  datasetId: number | null
   datasetName: string
   config: TrainConfig
   backend: string

@@ -51,3 +51,8 @@ export function formatNumber(v: unknown): string {
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n.toLocaleString()} ${n === 1 ? word : many}`
 }
+
+/** The split on which a run picks its best epoch: its per-epoch metrics are measured there. */
+export function selectionSplit(config: { modelSelection: string }): string {
+  return config.modelSelection === 'test' ? 'test split' : 'validation split'
+}

@@ -47,6 +47,19 @@ const routes: RouteRecordRaw[] = [
     component: () => import('./views/CompareView.vue'),
     meta: { title: 'Compare' }
   },
+  {
+    path: '/experiments',
+    name: 'experiments',
+    component: () => import('./views/ExperimentsView.vue'),
+    meta: { title: 'Experiments' }
+  },
+  {
+    path: '/experiments/:id(\\d+)',
+    name: 'experiment',
+    component: () => import('./views/ExperimentDetailView.vue'),
+    props: (r) => ({ id: Number(r.params.id) }),
+    meta: { title: 'Experiment' }
+  },
   { path: '/:rest(.*)*', redirect: '/datasets' }
 ]
 

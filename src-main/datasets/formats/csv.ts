@@ -6,51 +6,99 @@
  * Validation rows keep their query/gallery role.
  */
 import { basename, dirname, relative } from 'node:path'
+import { CsvError, parse } from 'csv-parse/sync'
 import { toPosix } from '../paths'
 import { type ImageRole, type Listing, type SplitSide } from '../types'
 import { ListingBuilder, readLines } from './builder'
 import { byCodePoint } from './folder'
 import { InvalidError } from '../../../src-preload/contract/errors'
 
-/** Parses one CSV record (RFC 4180 quoting, comma separator). */
-export function parseCsvLine(line: string): string[] {
-  const out: string[] = []
-  let cur = ''
-  let quoted = false
-  for (let i = 0; i < line.length; i++) {
-    const ch = line[i]
-    if (quoted) {
-      if (ch === '"' && line[i + 1] === '"') {
-        cur += '"'
-        i++
-      } else if (ch === '"') quoted = false
-      else cur += ch
-    } else if (ch === '"') quoted = true
-    else if (ch === ',') {
-      out.push(cur)
-      cur = ''
-    } else cur += ch
-  }
-  out.push(cur)
-  return out.map((s) => s.trim())
+/** One CSV record and the line it starts on (1-based). */
+export interface CsvRecord {
+  line: number
+  fields: string[]
 }
 
-/** Splits CSV text lines into records, joining lines inside quoted fields. */
-function records(lines: string[]): { line: number; text: string }[] {
-  const out: { line: number; text: string }[] = []
-  let buf: string | null = null
+/** A record that could not be parsed: its first line and why. */
+export interface CsvBadRecord {
+  line: number
+  message: string
+}
+
+/** After this many malformed records the rest of the file is given up. */
+export const MAX_BAD_CSV_RECORDS = 100
+
+const CSV_OPTIONS = {
+  relax_column_count: true,
+  skip_empty_lines: true,
+  trim: true,
+  info: true
+} as const
+
+/** The index of the first non-blank line at or after `i`, or lines.length. */
+function nextContentLine(lines: readonly string[], i: number): number {
+  while (i < lines.length && lines[i].trim() === '') i++
+  return i
+}
+
+/**
+ * Parses CSV lines with csv-parse (RFC 4180: quoted fields, doubled quotes, newlines inside
+ * quotes). A malformed record does not lose the others: its first line is reported and
+ * parsing resumes on the next line. A quote that is never closed swallows the lines after it,
+ * so a record that fails beyond its first line is reported as an unterminated quoted field.
+ */
+export function parseCsvRecords(lines: readonly string[]): {
+  records: CsvRecord[]
+  bad: CsvBadRecord[]
+  gaveUp: boolean
+} {
+  const records: CsvRecord[] = []
+  const bad: CsvBadRecord[] = []
   let start = 0
-  lines.forEach((l, i) => {
-    const text: string = buf === null ? l : `${buf}\n${l}`
-    if (buf === null) start = i + 1
-    const quotes = (text.match(/"/g) ?? []).length
-    if (quotes % 2 === 1) buf = text
-    else {
-      buf = null
-      if (text.trim()) out.push({ line: start, text })
-    }
-  })
-  return out
+  while (start < lines.length) {
+    const { done, consumed, error } = parseFrom(lines, start)
+    records.push(...done)
+    if (!error) break
+    // The failing record starts on the first non-blank line after the last finished one.
+    const failed = nextContentLine(lines, start + consumed)
+    const errLine = start + (error.lines ?? consumed + 1)
+    const message =
+      error.code === 'CSV_QUOTE_NOT_CLOSED' || errLine > failed + 1
+        ? 'unterminated quoted field'
+        : error.code === 'CSV_INVALID_CLOSING_QUOTE'
+          ? 'malformed quoted field (text after the closing quote)'
+          : `malformed row (${error.code})`
+    bad.push({ line: failed + 1, message })
+    if (bad.length >= MAX_BAD_CSV_RECORDS) return { records, bad, gaveUp: true }
+    start = failed + 1
+  }
+  return { records, bad, gaveUp: false }
+}
+
+/**
+ * Parses lines[start..] and returns the records finished before any error (with absolute
+ * 1-based first lines), the lines they consumed (relative to start) and the error, if any.
+ */
+function parseFrom(
+  lines: readonly string[],
+  start: number
+): { done: CsvRecord[]; consumed: number; error: (CsvError & { lines?: number }) | null } {
+  const done: CsvRecord[] = []
+  let consumed = 0
+  try {
+    parse(lines.slice(start).join('\n'), {
+      ...CSV_OPTIONS,
+      on_record: (r: { record: string[]; info: { lines: number } }) => {
+        done.push({ line: nextContentLine(lines, start + consumed) + 1, fields: r.record })
+        consumed = r.info.lines
+        return null
+      }
+    })
+    return { done, consumed, error: null }
+  } catch (err) {
+    if (!(err instanceof CsvError)) throw err
+    return { done, consumed, error: err }
+  }
 }
 
 function truthy(v: string | undefined): boolean | null {
@@ -63,9 +111,14 @@ function truthy(v: string | undefined): boolean | null {
 /** Reads an open-metric-learning CSV; the dataset root is the CSV's folder. */
 export async function readCsvListing(root: string, csvFile: string): Promise<Listing> {
   const lines = await readLines(csvFile)
-  const recs = records(lines)
-  if (recs.length === 0) throw new InvalidError(`${csvFile} is empty`)
-  const header = parseCsvLine(recs[0].text).map((h) => h.toLowerCase())
+  const { records: recs, bad, gaveUp } = parseCsvRecords(lines)
+  if (recs.length === 0 && bad.length === 0) throw new InvalidError(`${csvFile} is empty`)
+  if (recs.length === 0 || (bad.length && bad[0].line < recs[0].line)) {
+    throw new InvalidError(
+      `${basename(csvFile)} line ${bad[0].line}: ${bad[0].message} in the header; expected a header row such as label,path,split,is_query,is_gallery`
+    )
+  }
+  const header = recs[0].fields.map((h) => h.toLowerCase())
   const col = (name: string): number => header.indexOf(name)
   const missing = ['label', 'path'].filter((c) => col(c) < 0)
   if (missing.length) {
@@ -98,9 +151,16 @@ export async function readCsvListing(root: string, csvFile: string): Promise<Lis
     cat: string | null
   }
   const rows: Row[] = []
+  for (const r of bad) b.badLine(`${file} line ${r.line}`, r.message)
+  if (gaveUp) {
+    b.badLine(
+      `${file} line ${bad[bad.length - 1].line}`,
+      `more than ${MAX_BAD_CSV_RECORDS} malformed rows; the rest of the file is left out`
+    )
+  }
   for (const r of recs.slice(1)) {
     const origin = `${file} line ${r.line}`
-    const f = parseCsvLine(r.text)
+    const f = r.fields
     const label = f[cLabel] ?? ''
     const path = f[cPath] ?? ''
     if (!label || !path) {

@@ -34,8 +34,120 @@ async function readDirSafe(dir: string): Promise<Dirent[] | Error> {
 
 const SUPPORTED_LIST = 'jpg, jpeg, png, webp, gif, bmp, tif, tiff'
 
-/** Reads a folder-per-class dataset. Throws InvalidError when the root has no class folders. */
-export async function readFolderListing(root: string, signal?: AbortSignal): Promise<Listing> {
+/** How far the folder walk goes before it stops with a clear message. */
+export interface WalkLimits {
+  /** Folder levels below the dataset root (a class folder is level 1). */
+  maxDepth: number
+  /** Files and folders seen in total. */
+  maxEntries: number
+}
+
+/** Far above any real dataset (SOP: 120k files, 3 levels), far below a whole disk. */
+export const DEFAULT_WALK_LIMITS: WalkLimits = { maxDepth: 12, maxEntries: 1_000_000 }
+
+interface WalkBudget {
+  entries: number
+  limits: WalkLimits
+}
+
+function walkLimitError(root: string, what: string): InvalidError {
+  return new InvalidError(
+    `stopped reading ${root}: ${what}. This does not look like a dataset folder (one sub-folder ` +
+      'per class with images in it); give the dataset folder itself. Nothing was imported.'
+  )
+}
+
+/** Lists the images of one class folder (recursively); other files become problems. */
+async function walkClass(
+  root: string,
+  realRoot: string,
+  cls: string,
+  budget: WalkBudget,
+  problems: DatasetProblem[]
+): Promise<ListedImage[]> {
+  const images: ListedImage[] = []
+  const stack = [cls]
+  // Folders already walked (by real path), starting with the class folder: a link back to it
+  // or to any folder above is a loop.
+  const seen = new Set<string>()
+  seen.add(await realpath(join(root, cls)).catch(() => join(root, cls)))
+  while (stack.length) {
+    const relDir = stack.pop()!
+    const entries = await readDirSafe(join(root, ...relDir.split('/')))
+    if (entries instanceof Error) {
+      problems.push({
+        kind: 'unreadable',
+        relPath: relDir,
+        message: `folder cannot be read (${(entries as NodeJS.ErrnoException).code ?? entries.message}); its images are left out`,
+        excluded: true
+      })
+      continue
+    }
+    budget.entries += entries.length
+    if (budget.entries > budget.limits.maxEntries) {
+      throw walkLimitError(
+        root,
+        `more than ${budget.limits.maxEntries.toLocaleString('en')} files and folders`
+      )
+    }
+    const depth = relDir.split('/').length
+    for (const e of entries) {
+      if (isIgnoredName(e.name)) continue
+      const rel = `${relDir}/${e.name}`
+      let dir = e.isDirectory()
+      if (e.isSymbolicLink()) {
+        try {
+          const target = await realpath(join(root, ...rel.split('/')))
+          const st = await readDirSafe(target)
+          dir = !(st instanceof Error)
+          if (dir && (!isInside(realRoot, target) || seen.has(target))) {
+            problems.push({
+              kind: 'unreadable',
+              relPath: rel,
+              message: 'symbolic link to a folder outside the dataset root (or a loop); left out',
+              excluded: true
+            })
+            continue
+          }
+          if (dir) seen.add(target)
+        } catch {
+          dir = false
+        }
+      }
+      if (dir) {
+        if (depth >= budget.limits.maxDepth)
+          throw walkLimitError(
+            root,
+            `folders nested more than ${budget.limits.maxDepth} levels deep (${rel})`
+          )
+        stack.push(rel)
+      } else if (hasImageExtension(e.name))
+        images.push({ relPath: rel, className: cls, role: null })
+      else {
+        const ext = extOf(e.name)
+        problems.push({
+          kind: 'unsupported',
+          relPath: rel,
+          message: `not an image file (${ext || 'no extension'}); supported: ${SUPPORTED_LIST}`,
+          excluded: true
+        })
+      }
+    }
+  }
+  images.sort((a, b) => byCodePoint(a.relPath, b.relPath))
+  return images
+}
+
+/**
+ * Reads a folder-per-class dataset. Throws InvalidError when the root has no class folders,
+ * when none of them holds an image, or when the walk passes its limits (depth, entries), so
+ * that pointing at /etc or / stops with a message instead of crawling the disk.
+ */
+export async function readFolderListing(
+  root: string,
+  signal?: AbortSignal,
+  limits: Partial<WalkLimits> = {}
+): Promise<Listing> {
   const problems: DatasetProblem[] = []
   const top = await readDirSafe(root)
   if (top instanceof Error) throw new InvalidError(`cannot read folder ${root}: ${top.message}`)
@@ -79,69 +191,22 @@ export async function readFolderListing(root: string, signal?: AbortSignal): Pro
   }
   classDirs.sort(byCodePoint)
 
-  // Walk each class folder (recursively), a few folders at a time.
+  // Walk each class folder (recursively), a few folders at a time, within the walk limits.
+  const budget: WalkBudget = { entries: top.length, limits: { ...DEFAULT_WALK_LIMITS, ...limits } }
   const perClass = await mapPool(
     classDirs,
     8,
-    async (cls) => {
-      const images: ListedImage[] = []
-      const stack = [cls]
-      const seen = new Set<string>()
-      while (stack.length) {
-        const relDir = stack.pop()!
-        const entries = await readDirSafe(join(root, ...relDir.split('/')))
-        if (entries instanceof Error) {
-          problems.push({
-            kind: 'unreadable',
-            relPath: relDir,
-            message: `folder cannot be read (${(entries as NodeJS.ErrnoException).code ?? entries.message}); its images are left out`,
-            excluded: true
-          })
-          continue
-        }
-        for (const e of entries) {
-          if (isIgnoredName(e.name)) continue
-          const rel = `${relDir}/${e.name}`
-          let dir = e.isDirectory()
-          if (e.isSymbolicLink()) {
-            try {
-              const target = await realpath(join(root, ...rel.split('/')))
-              const st = await readDirSafe(target)
-              dir = !(st instanceof Error)
-              if (dir && (!isInside(realRoot, target) || seen.has(target))) {
-                problems.push({
-                  kind: 'unreadable',
-                  relPath: rel,
-                  message:
-                    'symbolic link to a folder outside the dataset root (or a loop); left out',
-                  excluded: true
-                })
-                continue
-              }
-              if (dir) seen.add(target)
-            } catch {
-              dir = false
-            }
-          }
-          if (dir) stack.push(rel)
-          else if (hasImageExtension(e.name))
-            images.push({ relPath: rel, className: cls, role: null })
-          else {
-            const ext = extOf(e.name)
-            problems.push({
-              kind: 'unsupported',
-              relPath: rel,
-              message: `not an image file (${ext || 'no extension'}); supported: ${SUPPORTED_LIST}`,
-              excluded: true
-            })
-          }
-        }
-      }
-      images.sort((a, b) => byCodePoint(a.relPath, b.relPath))
-      return images
-    },
+    (cls) => walkClass(root, realRoot, cls, budget, problems),
     signal
   )
+  const imageCount = perClass.reduce((n, imgs) => n + imgs.length, 0)
+  if (imageCount === 0) {
+    throw new InvalidError(
+      `no images in the class folders of ${root} (${classDirs.length} sub-folder(s), ` +
+        `${problems.length} other file(s)): a folder dataset needs one sub-folder per class ` +
+        `with images (${SUPPORTED_LIST}) in it; nothing was imported`
+    )
+  }
   problems.sort((a, b) => byCodePoint(a.relPath, b.relPath))
   return {
     format: 'folder',

@@ -316,9 +316,9 @@ describe('CSV (open-metric-learning)', () => {
     expect(res.dataset.format).toBe('csv')
     expect(res.dataset.imageCount).toBe(6)
     expect(res.problems.map((p) => p.kind).sort()).toEqual([
+      'empty-class',
       'listed-twice',
       'missing',
-      'single-image-class',
       'unreadable',
       'unreadable'
     ])

@@ -9,6 +9,7 @@ import { m001datasets } from './001_datasets'
 import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
+import { m005experiments } from './005_experiments'
 
 /** Every migration, in order. Add a new file and one line here. */
-export const migrations: Migration[] = [m001datasets, m002runs, m003runCheckpoints, m004datasetsSource]
+export const migrations: Migration[] = [m001datasets, m002runs, m003runCheckpoints, m004datasetsSource, m005experiments]

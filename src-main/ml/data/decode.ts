@@ -8,9 +8,20 @@
  * - cover: resize to size × size, cropping the longer side (sharp's fit 'cover'), as in the
  *   Omniglot reference protocol.
  */
-import sharp from 'sharp'
+import sharp, { type Sharp } from 'sharp'
 import * as tf from '@tensorflow/tfjs'
 import type { Rng } from '../util/rng'
+import { checkImageSize, maxImagePixels, openBounded } from './imageLimits'
+
+/**
+ * Images above this many pixels are first reduced (with JPEG/WebP shrink-on-load) so that
+ * their longest side is PRESHRINK_SIDE, then cropped and resized as usual: a crop of a
+ * 50-megapixel photo never needs all of its pixels in memory at 224 px.
+ */
+export const PRESHRINK_PIXELS = 4096 * 4096
+
+/** Longest side of a pre-shrunk large image. */
+export const PRESHRINK_SIDE = 2048
 
 /** How an image is turned into a size × size input. */
 export type TransformMode = 'train' | 'test' | 'cover'
@@ -93,19 +104,35 @@ export async function decodeImageU8(
 ): Promise<Uint8Array> {
   const where = typeof input === 'string' ? input : 'image buffer'
   try {
-    // Auto-orient from EXIF first, so that crop boxes refer to the upright image. 'cover' needs
-    // no dimensions, which saves a metadata pass.
+    const limit = maxImagePixels()
+    // Alpha is dropped (not composited), as PIL's convert('RGB') does; grey becomes 3 channels.
+    const open = (): Sharp =>
+      openBounded(input, { limit }).rotate().removeAlpha().toColourspace('srgb')
+    let img: Sharp
     let width = 0
     let height = 0
-    if (opts.mode !== 'cover') {
-      const meta = await sharp(input).metadata()
+    if (opts.mode === 'cover') {
+      // The resize follows the open directly: JPEG/WebP shrink on load, and the pixel limit
+      // refuses a bomb before decoding. No header pass needed.
+      img = open()
+    } else {
+      // The header bounds the decode and gives the upright size that crop boxes refer to.
+      const meta = await checkImageSize(input, limit)
       if (!meta.width || !meta.height) throw new Error('no image dimensions')
       const swap = (meta.orientation ?? 1) >= 5
       width = swap ? meta.height : meta.width
       height = swap ? meta.width : meta.height
+      img = open()
+      if (width * height > PRESHRINK_PIXELS) {
+        const { data, info } = await img
+          .resize(PRESHRINK_SIDE, PRESHRINK_SIDE, { fit: 'inside' })
+          .raw()
+          .toBuffer({ resolveWithObject: true })
+        width = info.width
+        height = info.height
+        img = sharp(data, { raw: { width, height, channels: info.channels as 3 } })
+      }
     }
-    // Alpha is dropped (not composited), as PIL's convert('RGB') does; grey becomes 3 channels.
-    let img = sharp(input).rotate().removeAlpha().toColourspace('srgb')
     if (opts.mode === 'train') {
       if (!opts.rng) throw new Error("mode 'train' needs an rng")
       const box = randomResizedCropBox(width, height, opts.rng)

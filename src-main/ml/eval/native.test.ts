@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { getEngine, l2NormalizeRows, nativeSimEngine, resetEngines } from './engine'
 import { mulberry32 } from '../util/rng'
+import { knn } from './knn'
 import { evaluate, RetrievalIndex } from './metrics'
 import { loadNativeKernel, resetNativeKernel } from './native'
 import { countCols, countRow, positionsByLabel, sortPositives } from './rank'
@@ -33,6 +34,19 @@ describe('native kernel', () => {
     })
     expect(getEngine('float32').name).toBe('js-f32')
     expect(() => getEngine('float32', 'native')).toThrow(/not available/)
+  })
+
+  it('never compiles: a missing addon means the fallback, with the reason', () => {
+    process.env.HIST_EVAL_NATIVE_ADDON = '/nonexistent/simkernel.node'
+    try {
+      resetNativeKernel()
+      expect(loadNativeKernel()).toEqual({
+        kernel: null,
+        detail: expect.stringMatching(/not built \(npm run build:native/)
+      })
+    } finally {
+      delete process.env.HIST_EVAL_NATIVE_ADDON
+    }
   })
 
   it.skipIf(!native)('computes each similarity identically whatever the block shape', () => {
@@ -165,5 +179,36 @@ describe('native kernel', () => {
         }
       }
     }
+  )
+})
+
+describe('the fallbacks of the native kernel', () => {
+  it.skipIf(!native)(
+    'give the same top-k ids and scores (within 1e-5): native, TensorFlow.js (wasm), plain JS',
+    async () => {
+      const tf = await import('@tensorflow/tfjs')
+      await import('@tensorflow/tfjs-backend-wasm')
+      await tf.setBackend('wasm')
+      await tf.ready()
+      const [ng, nq, d, k] = [2000, 25, 128, 20]
+      const rand = mulberry32(11)
+      // Clustered, so that neighbours are well separated from the rest.
+      const centres = randn(50 * d, 12)
+      const g = new Float32Array(ng * d)
+      for (let i = 0; i < ng; i++)
+        for (let c = 0; c < d; c++) g[i * d + c] = centres[(i % 50) * d + c] + 0.3 * (rand() - 0.5)
+      const gallery = l2NormalizeRows(g, ng, d)
+      const queries = gallery.slice(0, nq * d)
+      const results = (['native', 'tfjs', 'js'] as const).map((engine) =>
+        knn(queries, nq, gallery, ng, d, k, { engine, excludeSelf: true })
+      )
+      const [nat, ...fallbacks] = results
+      for (const fb of fallbacks) {
+        expect(Array.from(fb.indices)).toEqual(Array.from(nat.indices))
+        for (let t = 0; t < nat.sims.length; t++)
+          expect(Math.abs(fb.sims[t] - nat.sims[t])).toBeLessThanOrEqual(1e-5)
+      }
+    },
+    60_000
   )
 })

@@ -1,15 +1,12 @@
 /**
  * Optional native similarity kernel (native/simkernel.cc, N-API, AVX2+FMA when the CPU has it).
- * It is compiled on first use with the system g++ against the running Node's headers and cached
- * per source/CPU/ABI; when anything is missing (no g++, no headers, a bundled app without the
- * source) the callers fall back to the pure-JS kernel, which gives the same results in float32
- * up to summation order.
+ * It is built when the app is installed (binding.gyp, scripts/build-eval-kernel.mjs run by npm's
+ * install step; `npm run build:native` by hand), never at run time. When the addon is missing (no
+ * C++ toolchain at install, a bundled app without it) the callers fall back to the pure-JS or
+ * TensorFlow.js kernel, which gives the same results in float32 up to summation order.
  */
-import { execFileSync } from 'node:child_process'
-import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
-import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 
@@ -81,38 +78,35 @@ export interface NativeStatus {
 
 let cached: NativeStatus | null = null
 
-function sourcePath(): string | null {
-  // A bundled app does not ship the source next to its code: HIST_EVAL_NATIVE_SRC can point at it.
-  const env = process.env.HIST_EVAL_NATIVE_SRC
+const ADDON = path.join('build', 'Release', 'simkernel.node')
+
+/**
+ * Where the built addon may be: HIST_EVAL_NATIVE_ADDON, else build/Release/simkernel.node in the
+ * nearest folder above this module that has one (the project root in development and the CLI;
+ * the app folder of a package that ships it).
+ */
+function addonPath(): string | null {
+  const env = process.env.HIST_EVAL_NATIVE_ADDON
   if (env) return fs.existsSync(env) ? env : null
+  let dir: string
   try {
-    const here = path.dirname(fileURLToPath(import.meta.url))
-    const p = path.join(here, 'native', 'simkernel.cc')
-    return fs.existsSync(p) ? p : null
+    dir = path.dirname(fileURLToPath(import.meta.url))
   } catch {
     return null
   }
-}
-
-function nodeIncludeDir(): string | null {
-  const candidates = [
-    process.env.HIST_NODE_INCLUDE,
-    path.resolve(path.dirname(process.execPath), '..', 'include', 'node'),
-    '/usr/local/include/node',
-    '/usr/include/node'
-  ]
-  for (const c of candidates) if (c && fs.existsSync(path.join(c, 'node_api.h'))) return c
+  for (let up = 0; up < 8; up++) {
+    const p = path.join(dir, ADDON)
+    if (fs.existsSync(p)) return p
+    const parent = path.dirname(dir)
+    if (parent === dir) break
+    dir = parent
+  }
   return null
 }
 
-function cacheDir(): string {
-  return process.env.HIST_EVAL_NATIVE_DIR ?? path.join(os.tmpdir(), 'hist-eval-native')
-}
-
 /**
- * Loads (building if needed) the native kernel once per process. HIST_EVAL_NATIVE=0 disables it,
- * HIST_EVAL_NATIVE_DIR moves the build cache, HIST_EVAL_NATIVE_SRC names the source file.
- * Never throws: failures end in `kernel: null`.
+ * Loads the native kernel once per process (never compiles anything). HIST_EVAL_NATIVE=0 disables
+ * it, HIST_EVAL_NATIVE_ADDON names the addon file. Never throws: failures end in `kernel: null`.
  */
 export function loadNativeKernel(): NativeStatus {
   if (cached) return cached
@@ -128,53 +122,15 @@ export function resetNativeKernel(): void {
 function tryLoad(): NativeStatus {
   if (process.env.HIST_EVAL_NATIVE === '0')
     return { kernel: null, detail: 'disabled by HIST_EVAL_NATIVE=0' }
-  const src = sourcePath()
-  if (!src) return { kernel: null, detail: 'native kernel source not found (bundled build)' }
-  const include = nodeIncludeDir()
-  if (!include) return { kernel: null, detail: 'node_api.h not found (set HIST_NODE_INCLUDE)' }
-  const source = fs.readFileSync(src)
-  // -march=native binaries are only valid on this CPU, so the CPU model is part of the key.
-  const key = createHash('sha256')
-    .update(source)
-    .update(process.arch)
-    .update(process.versions.napi ?? '')
-    .update(os.cpus()[0]?.model ?? '')
-    .digest('hex')
-    .slice(0, 16)
-  const dir = cacheDir()
-  const out = path.join(dir, `simkernel-${key}.node`)
-  const req = createRequire(import.meta.url)
-  if (!fs.existsSync(out)) {
-    try {
-      fs.mkdirSync(dir, { recursive: true })
-      // Build to a private name, then rename: parallel test processes may build at once.
-      const tmp = `${out}.${process.pid}.${Date.now()}.tmp`
-      execFileSync(
-        'g++',
-        [
-          '-O3',
-          '-march=native',
-          '-std=c++17',
-          '-shared',
-          '-fPIC',
-          '-pthread',
-          '-DNODE_GYP_MODULE_NAME=simkernel',
-          `-I${include}`,
-          src,
-          '-o',
-          tmp
-        ],
-        { stdio: 'pipe', timeout: 120_000 }
-      )
-      fs.renameSync(tmp, out)
-    } catch (err) {
-      const e = err as { stderr?: Buffer; message?: string }
-      const why = (e.stderr?.toString() || e.message || String(err)).split('\n')[0].slice(0, 200)
-      return { kernel: null, detail: `native kernel build failed: ${why}` }
+  const file = addonPath()
+  if (!file) {
+    return {
+      kernel: null,
+      detail: `${ADDON} not built (npm run build:native needs a C++ toolchain)`
     }
   }
   try {
-    const kernel = req(out) as NativeKernel
+    const kernel = createRequire(import.meta.url)(file) as NativeKernel
     if (
       typeof kernel.sims !== 'function' ||
       typeof kernel.countBlock !== 'function' ||
@@ -182,10 +138,10 @@ function tryLoad(): NativeStatus {
     ) {
       return {
         kernel: null,
-        detail: `${out} does not export sims(), countBlock() and countBlockT()`
+        detail: `${file} does not export sims(), countBlock() and countBlockT()`
       }
     }
-    return { kernel, detail: `${out} (${kernel.kind()})` }
+    return { kernel, detail: `${file} (${kernel.kind()})` }
   } catch (err) {
     return {
       kernel: null,

@@ -9,7 +9,12 @@ import { crossEntropy, kaimingNormalFanOut, linearUniform, oneHotFloat } from '.
 import type { LossOptions } from '../losses/types'
 import { distributionLoss, mahalanobisDistances } from './distributions'
 import { BN_MOMENTUM, hgnnForward, type HgnnParams } from './hgnn'
-import { incidenceMatrix, presentClasses, propagationMatrix } from './hypergraph'
+import {
+  incidenceMatrix,
+  pairwisePropagationMatrix,
+  presentClasses,
+  propagationMatrix
+} from './hypergraph'
 
 /** Hyper-parameters of the loss itself. */
 export interface HistConfig {
@@ -19,6 +24,10 @@ export interface HistConfig {
   alpha: number
   /** Weight λ_s of the HGNN cross-entropy. */
   ls: number
+  /** Include L_ds in the total (default true); false leaves λ_s·CE alone (ablation). */
+  ds?: boolean
+  /** The HGNN's graph (default 'hypergraph'); 'graph' is the plain pairwise graph (ablation). */
+  graph?: 'hypergraph' | 'graph'
 }
 
 /** All HIST tensors (PyTorch layouts, except Linear_1's weight). */
@@ -66,10 +75,14 @@ export function histForward(
     const d = mahalanobisDistances(x, p.means, p.logVars)
     const lds = distributionLoss(d, oneHot, cfg.tau)
     const H = incidenceMatrix(d, oneHot, cfg.alpha)
-    const G = propagationMatrix(H, presentClasses(oneHot))
+    const G =
+      cfg.graph === 'graph'
+        ? pairwisePropagationMatrix(H, oneHot)
+        : propagationMatrix(H, presentClasses(oneHot))
     const { logits, batchMean, batchVar } = hgnnForward(x, G, p.hgnn)
     const ce = crossEntropy(logits, oneHot)
-    const loss = tf.add(lds, tf.mul(ce, cfg.ls)) as tf.Scalar
+    const weightedCe = tf.mul(ce, cfg.ls) as tf.Scalar
+    const loss = (cfg.ds === false ? weightedCe : tf.add(lds, weightedCe)) as tf.Scalar
     return { loss, lds, ce, d, H, G, logits, batchMean, batchVar }
   })
 }
@@ -90,7 +103,15 @@ export class HistLoss extends BaseMetricLoss {
     requireFinite('ls', opts.ls, 'non-negative')
     requirePositiveInt('hgnnHidden', opts.hgnnHidden)
     this.minBatchSize = 2 // BatchNorm statistics need two samples
-    this.cfg = { tau: opts.tau, alpha: opts.alpha, ls: opts.ls }
+    if (opts.histDs === false && opts.ls === 0)
+      throw new Error('HIST with neither L_ds (histDs off) nor the CE (ls 0) has no loss to train')
+    this.cfg = {
+      tau: opts.tau,
+      alpha: opts.alpha,
+      ls: opts.ls,
+      ds: opts.histDs ?? true,
+      graph: opts.histGraph ?? 'hypergraph'
+    }
     const { numClasses: c, embeddingSize: d, hgnnHidden: h, seed } = opts
     const dist = { group: 'distributions' as const }
     const means = this.addVariable('means', kaimingNormalFanOut([c, d], seed), dist)

@@ -50,3 +50,18 @@ export function propagationMatrix(h: tf.Tensor2D, present?: tf.Tensor1D): tf.Ten
     return matMul(tf.mul(a, deInv) as tf.Tensor2D, tf.transpose(a) as tf.Tensor2D)
   })
 }
+
+/**
+ * The plain-graph ablation of HIST: pairwise edges between the batch's samples instead of
+ * hyperedges. A[i, j] = H[i, y_j] (1 for a same-class pair, else exp(−α·d(x_i, c_{y_j}))), made
+ * symmetric, then normalised as a GCN does: G = D^-1/2 · A · D^-1/2 with D = A·1. Self-loops
+ * are in A already (A[i, i] = 1). Costs one N×C×N product.
+ */
+export function pairwisePropagationMatrix(h: tf.Tensor2D, oneHot: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const a = matMul(h, tf.transpose(oneHot) as tf.Tensor2D)
+    const sym = tf.mul(tf.add(a, tf.transpose(a)), 0.5) as tf.Tensor2D
+    const dInvSqrt = tf.rsqrt(tf.sum(sym, 1, true)) // [N, 1]
+    return tf.mul(tf.mul(sym, dInvSqrt), tf.transpose(dInvSqrt)) as tf.Tensor2D
+  })
+}

@@ -7,7 +7,8 @@ import {
   KERNELS_WRITTEN_FOR,
   fastPathStatus,
   registerFastKernels,
-  tfjsVersionMismatch
+  tfjsVersionMismatch,
+  type FastPathStatus
 } from './index'
 import { fastTranspose } from './transpose'
 import { activeSimdKernels } from './wasmSimd'
@@ -45,7 +46,12 @@ describe('registerFastKernels', () => {
   it('on cpu: only the cpu Adam kernel, and the wasm paths say why they are off', async () => {
     await tf.setBackend('cpu')
     const s = registerFastKernels('cpu')
-    expect(s.map((p) => p.name)).toEqual(['wasm-simd', 'wasm-gradients', 'fused-adam-cpu'])
+    expect(s.map((p) => p.name)).toEqual([
+      'wasm-simd',
+      'wasm-gradients',
+      'fused-adam-cpu',
+      'eval-similarity'
+    ])
     expect(byName(s, 'fused-adam-cpu')?.active).toBe(true)
     expect(byName(s, 'wasm-simd')).toMatchObject({ active: false })
     expect(byName(s, 'wasm-simd')?.detail).toMatch(/active backend is cpu/)
@@ -56,7 +62,7 @@ describe('registerFastKernels', () => {
 
   it('on webgpu (or any other backend): no wasm path runs', () => {
     const s = registerFastKernels('webgpu')
-    expect(s.every((p) => !p.active)).toBe(true)
+    expect(s.filter((p) => p.name !== 'eval-similarity').every((p) => !p.active)).toBe(true)
     expect(byName(s, 'wasm-gradients')?.detail).toMatch(/active backend is webgpu/)
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeUndefined()
   })

@@ -5,7 +5,9 @@
  *   transpose) that run in the tfjs wasm backend's heap (./wasmSimd.ts, ./simd/*);
  * - wasm-gradients: gradient kernels tfjs-backend-wasm lacks, plus faster replacements of a few
  *   it has (./wasmGradients.ts, ./convGradients.ts);
- * - fused-adam-cpu: the fused Adam update as a JS loop for the cpu backend (./adam.ts).
+ * - fused-adam-cpu: the fused Adam update as a JS loop for the cpu backend (./adam.ts);
+ * - eval-similarity: the evaluation's native similarity addon, built at install
+ *   (../eval/native.ts); it does not depend on the TensorFlow.js backend.
  *
  * Nothing registers on import: the backend start-up (initBackend) calls registerFastKernels with
  * the backend it activated, and the answer says which fast path is on and, if not, why. On any
@@ -13,6 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { FastPathStatus } from '../../../src-preload/contract/system'
+import { loadNativeKernel } from '../eval/native'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam'
 import { registerDistanceKernels } from './distance'
 import { registerTransposeKernel } from './transpose'
@@ -98,6 +101,14 @@ export function registerFastKernels(
   } else {
     out.push({ name: 'fused-adam-cpu', active: false, detail: OTHER_BACKEND(backendName, 'cpu') })
   }
+  const evalKernel = loadNativeKernel()
+  out.push({
+    name: 'eval-similarity',
+    active: evalKernel.kernel !== null,
+    detail: evalKernel.kernel
+      ? `native ${evalKernel.kernel.kind()} addon`
+      : `off: ${evalKernel.detail}; evaluation uses TensorFlow.js or JS (same results)`
+  })
   last = out
   return out.map((s) => ({ ...s }))
 }

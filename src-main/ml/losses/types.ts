@@ -20,6 +20,10 @@ export interface LossOptions {
   alpha: number
   /** HIST: weight λ_s of the HGNN cross-entropy. */
   ls: number
+  /** HIST: include the distribution loss L_ds (default true; false for the CE-only ablation). */
+  histDs?: boolean
+  /** HIST: the HGNN's graph (default 'hypergraph'; 'graph' for the plain-graph ablation). */
+  histGraph?: 'hypergraph' | 'graph'
   /** HIST: hidden width of the HGNN (512). */
   hgnnHidden: number
   /** Triplet: margin on Euclidean distances of L2-normalised embeddings. */

@@ -256,10 +256,12 @@ export async function downloadModel(
     let json: ModelJson
     try {
       json = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as ModelJson
-      if (!json.modelTopology) throw new Error('no modelTopology')
-    } catch (err) {
-      throw new Error(`model.json is not a TF.js model: ${(err as Error).message}`)
+    } catch {
+      // Never quote the downloaded text (a JSON SyntaxError does).
+      throw new Error(`model.json of ${entry.name} is not valid JSON (not a TF.js model)`)
     }
+    if (!json || !json.modelTopology)
+      throw new Error(`model.json of ${entry.name} is not a TF.js model (no modelTopology)`)
     const weightBytes = manifestWeightBytes(json)
     total = rec.files['model.json'].size + weightBytes
     let shardBytes = 0

@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import { FileProblemError, readFileSafely, readJsonSafely } from '../util/safeFile'
 
 const require = createRequire(import.meta.url)
 
@@ -127,14 +128,10 @@ export function readModelFolder(modelJsonPath: string): {
   json: ModelJson
   artifacts: tf.io.ModelArtifacts
 } {
-  let json: ModelJson
-  try {
-    json = JSON.parse(fs.readFileSync(modelJsonPath, 'utf8')) as ModelJson
-  } catch (err) {
-    throw new Error(`cannot read TF.js model ${modelJsonPath}: ${(err as Error).message}`)
-  }
+  // Errors name the file and the problem, never its content (it may be any file of the user's).
+  const json = readJsonSafely(modelJsonPath, 'a TF.js model.json') as ModelJson
   if (!json || typeof json !== 'object' || !json.modelTopology) {
-    throw new Error(`${modelJsonPath} is not a TF.js model.json (no modelTopology)`)
+    throw new FileProblemError(modelJsonPath, 'is not a TF.js model.json (no modelTopology)')
   }
   const dir = path.dirname(modelJsonPath)
   const shards: Buffer[] = []
@@ -142,7 +139,7 @@ export function readModelFolder(modelJsonPath: string): {
     for (const p of group.paths) {
       const file = path.join(dir, decodeURIComponent(p))
       if (!fs.existsSync(file)) throw new Error(`weight shard ${p} of ${modelJsonPath} is missing`)
-      shards.push(fs.readFileSync(file))
+      shards.push(readFileSafely(file, 2 ** 31 - 1))
     }
   }
   return { json, artifacts: artifactsFrom(json, Buffer.concat(shards)) }

@@ -93,6 +93,8 @@ export class TrainModel implements FitModel {
       tau: config.tau,
       alpha: config.alpha,
       ls: config.ls,
+      histDs: config.histDs,
+      histGraph: config.histGraph,
       hgnnHidden: config.hgnnHidden,
       margin: config.margin,
       scale: config.scale,

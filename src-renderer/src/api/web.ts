@@ -110,6 +110,7 @@ export function createWebApi(opts: WebApiOptions): WebApi {
 function statusCode(status: number): WireError['code'] {
   if (status === 401 || status === 403) return 'unauthorized'
   if (status === 404) return 'not_found'
+  if (status === 409) return 'conflict'
   if (status === 413) return 'too_large'
   if (status === 400) return 'invalid_payload'
   if (status === 503) return 'unavailable'

@@ -9,3 +9,6 @@ export const SERIES_COLORS = [
   '#2aa1c0',
   '#d04a2f'
 ]
+
+/** Neutral colour for data without a category (e.g. a class that is in no split yet). */
+export const NEUTRAL_COLOR = '#8c939d'

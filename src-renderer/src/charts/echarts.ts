@@ -2,14 +2,15 @@
  * ECharts, tree-shaken to what the app draws, with a light and a dark theme that match the CSS
  * variables in style.css.
  */
-import { BarChart, LineChart, ScatterChart } from 'echarts/charts'
+import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
   DataZoomComponent,
   GridComponent,
   LegendComponent,
   MarkLineComponent,
   TitleComponent,
-  TooltipComponent
+  TooltipComponent,
+  VisualMapComponent
 } from 'echarts/components'
 import * as echarts from 'echarts/core'
 import { CanvasRenderer } from 'echarts/renderers'
@@ -19,6 +20,8 @@ echarts.use([
   LineChart,
   BarChart,
   ScatterChart,
+  HeatmapChart,
+  VisualMapComponent,
   GridComponent,
   TooltipComponent,
   LegendComponent,

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest'
 import { TrainConfig, type DatasetSummary } from '../../../src-preload/contract'
 import {
   applyPreset,
-  configWarnings,
   defaultForm,
   errorsOfStep,
   formFromConfig,
@@ -11,6 +10,7 @@ import {
   toConfigInput,
   validateForm
 } from './trainForm'
+import { configWarnings } from './trainWarnings'
 
 const dataset: DatasetSummary = {
   id: 7,
@@ -105,6 +105,35 @@ describe('train form', () => {
     expect(presetOf(f)).toBe('custom')
   })
 
+  it('Demo then CUB: the CUB preset sets everything it implies, nothing of Demo stays', () => {
+    const f = defaultForm()
+    f.seed = 7
+    f.name = 'mine'
+    applyPreset(f, 'demo')
+    expect(f.warm).toBe(0)
+    applyPreset(f, 'cub')
+    const fresh = defaultForm()
+    applyPreset(fresh, 'cub')
+    expect(f.backbone.kind).toBe('mobilenetv2')
+    expect(f.embeddingSize).toBe(512)
+    expect(f.hgnnHidden).toBe(fresh.hgnnHidden)
+    expect(f.warm).toBe(fresh.warm)
+    expect(f.warm).not.toBe(0)
+    expect(f.frozen).toBe(fresh.frozen)
+    expect(f.batchSize).toBe(fresh.batchSize)
+    expect(presetOf(f)).toBe('cub')
+    // The user's own entries are not the preset's.
+    expect(f.seed).toBe(7)
+    expect(f.name).toBe('mine')
+  })
+
+  it('shows a preset as chosen only while every setting it implies still matches', () => {
+    const f = defaultForm()
+    applyPreset(f, 'cub')
+    f.hgnnHidden = 128
+    expect(presetOf(f)).toBe('custom')
+  })
+
   it('warns about unwise choices', () => {
     const base = TrainConfig.parse({ datasetId: 7 })
     expect(configWarnings(base, dataset)).toEqual([])
@@ -112,6 +141,20 @@ describe('train form', () => {
     expect(configWarnings(balanced, dataset)[0]).toMatch(/needs 32 classes.*only about 8/)
     const onTest = { ...base, modelSelection: 'test' as const }
     expect(configWarnings(onTest, dataset).join(' ')).toMatch(/optimistic/)
+  })
+
+  it('catches absurd values: lr 1 and τ 1e5', () => {
+    const base = TrainConfig.parse({ datasetId: 7 })
+    expect(configWarnings({ ...base, lr: 1 }, dataset).join(' ')).toMatch(
+      /learning rate 1 is far above/
+    )
+    expect(configWarnings({ ...base, tau: 1e5 }, dataset).join(' ')).toMatch(
+      /τ 100000 is far above/
+    )
+    // τ means nothing to other losses
+    expect(
+      configWarnings({ ...base, loss: 'triplet', sampler: 'balanced', tau: 1e5 }, null)
+    ).toEqual([])
   })
 
   it('restores saved entries and ignores malformed ones', () => {

@@ -176,136 +176,75 @@ export const PRESETS: Preset[] = (Object.keys(TRAIN_PRESETS) as PresetName[]).ma
   values: presetValues(TRAIN_PRESETS[id])
 }))
 
-/** Applies a preset's values to the form (in place). */
-export function applyPreset(form: TrainForm, id: Preset['id']): void {
+/**
+ * The fields a preset owns: the whole training recipe of steps 2 and 3 (model and
+ * hyperparameters). The dataset, split, seed and run name are the user's and stay.
+ */
+export const RECIPE_KEYS = [
+  'frozen',
+  'embeddingSize',
+  'loss',
+  'epochs',
+  'batchSize',
+  'lr',
+  'lrDs',
+  'lrHgnnFactor',
+  'weightDecay',
+  'optimizer',
+  'lrDecayStep',
+  'lrDecayGamma',
+  'warm',
+  'bnFreeze',
+  'tau',
+  'alpha',
+  'ls',
+  'hgnnHidden',
+  'sampler',
+  'ipc',
+  'modelSelection',
+  'valRatio',
+  'margin',
+  'scale'
+] as const satisfies readonly FlatKey[]
+
+/** Everything a preset implies: the contract's defaults under the preset's own values. */
+export function presetRecipe(id: Preset['id']): TrainForm {
+  const f = defaultForm()
   const p = PRESETS.find((x) => x.id === id)
-  if (!p) return
+  if (!p) return f
   const { backboneKind, smallInputSize, ...rest } = p.values
-  Object.assign(form, rest)
-  if (backboneKind) form.backbone.kind = backboneKind
-  if (smallInputSize !== undefined) form.backbone.smallInputSize = smallInputSize
+  Object.assign(f, rest)
+  if (backboneKind) f.backbone.kind = backboneKind
+  if (smallInputSize !== undefined) f.backbone.smallInputSize = smallInputSize
+  return f
 }
 
-/** The preset whose values all match the form, or 'custom'. */
+/**
+ * Applies a preset (in place): every recipe field and the backbone choice take the preset's
+ * value, or the default when the preset does not name it, so nothing of an earlier preset stays.
+ */
+export function applyPreset(form: TrainForm, id: Preset['id']): void {
+  if (!PRESETS.some((x) => x.id === id)) return
+  const r = presetRecipe(id)
+  const target = form as unknown as Record<string, unknown>
+  for (const k of RECIPE_KEYS) target[k] = r[k]
+  form.backbone.kind = r.backbone.kind
+  form.backbone.smallInputSize = r.backbone.smallInputSize
+}
+
+/** The preset whose whole recipe matches the form, or 'custom'. */
 export function presetOf(form: TrainForm): Preset['id'] | 'custom' {
   for (const p of PRESETS) {
-    const { backboneKind, smallInputSize, ...rest } = p.values
-    if (backboneKind && form.backbone.kind !== backboneKind) continue
-    if (smallInputSize !== undefined && form.backbone.smallInputSize !== smallInputSize) continue
-    const ok = Object.entries(rest).every(
-      ([k, v]) => (form as unknown as Record<string, unknown>)[k] === v
+    const r = presetRecipe(p.id)
+    if (form.backbone.kind !== r.backbone.kind) continue
+    if (
+      r.backbone.kind === 'small-cnn' &&
+      form.backbone.smallInputSize !== r.backbone.smallInputSize
     )
-    if (ok) return p.id
+      continue
+    if (RECIPE_KEYS.every((k) => form[k] === r[k])) return p.id
   }
   return 'custom'
-}
-
-/** The losses offered, with a one-line explanation each. */
-export const LOSSES: { value: LossName; label: string; help: string }[] = [
-  {
-    value: 'hist',
-    label: 'HIST (hypergraph semantic tuplets)',
-    help: 'Prototypical distributions + a hypergraph network over the classes in each batch.'
-  },
-  {
-    value: 'proxy-anchor',
-    label: 'Proxy-Anchor',
-    help: 'One learnable proxy per class, pulled towards its images and pushed from others.'
-  },
-  {
-    value: 'normalized-softmax',
-    label: 'Normalized softmax',
-    help: 'A cosine classifier over the training classes with a temperature.'
-  },
-  {
-    value: 'multi-similarity',
-    label: 'Multi-similarity',
-    help: 'Weights every pair in the batch by how hard it is; needs several images per class.'
-  },
-  {
-    value: 'triplet',
-    label: 'Triplet (semi-hard)',
-    help: 'Anchor–positive closer than anchor–negative by a margin; needs several images per class.'
-  }
-]
-
-/** Backbone choices shown in the wizard. */
-export const BACKBONES: { value: BackboneForm['kind']; label: string; help: string }[] = [
-  {
-    value: 'mobilenetv2',
-    label: 'MobileNetV2 (ImageNet, offline)',
-    help: 'Pretrained on ImageNet, shipped with the app: good features for photos, 224×224 input.'
-  },
-  {
-    value: 'small-cnn',
-    label: 'Small CNN (from scratch)',
-    help: 'A few convolution layers with random start; fast, for small images like Fashion-MNIST.'
-  },
-  {
-    value: 'local',
-    label: 'Local TF.js model',
-    help: 'A model.json on this computer; name the layer whose output is the feature map.'
-  },
-  {
-    value: 'download',
-    label: 'Downloadable backbone',
-    help: 'An ImageNet model fetched once from its official TF.js hosting and cached.'
-  }
-]
-
-/** Losses that learn class proxies/distributions with their own learning rate (lrDs). */
-export function usesLrDs(loss: LossName): boolean {
-  return loss === 'hist' || loss === 'proxy-anchor' || loss === 'normalized-softmax'
-}
-/** Losses with a margin parameter. */
-export function usesMargin(loss: LossName): boolean {
-  return loss === 'proxy-anchor' || loss === 'triplet' || loss === 'multi-similarity'
-}
-/** Losses with a scale parameter. */
-export function usesScale(loss: LossName): boolean {
-  return loss === 'proxy-anchor' || loss === 'normalized-softmax' || loss === 'multi-similarity'
-}
-
-/** One-line explanations of the fields, shown under each input. */
-export const FIELD_HELP: Record<string, string> = {
-  datasetId: 'The images to learn from. Import one under Datasets, or add the demo dataset.',
-  split: 'Which classes train the model and which test it; no class is in both.',
-  'backbone.kind': 'The network that turns an image into a feature map.',
-  'backbone.inputSize': 'Images are resized to this many pixels per side.',
-  'backbone.modelPath': 'Full path of the model.json file.',
-  'backbone.featureNode': 'Name of the layer whose output is used as features (e.g. out_relu).',
-  'backbone.mean': 'Per-channel mean subtracted from pixels in [0, 1].',
-  'backbone.std': 'Per-channel standard deviation pixels are divided by.',
-  'backbone.name': 'Name of the downloadable model.',
-  frozen:
-    'Frozen: train only the embedding head on cached features (fast). Fine-tune: train the backbone too.',
-  embeddingSize: 'Length of the embedding vector (the paper uses 512).',
-  loss: 'What the training minimises.',
-  epochs: 'Passes over the training images.',
-  batchSize: 'Images per training step (the paper uses 32).',
-  lr: 'Learning rate of the backbone and the embedding layer.',
-  lrDs: 'Learning rate of the class distributions (HIST) or proxies.',
-  lrHgnnFactor: 'The hypergraph network learns this many times faster than lr.',
-  weightDecay: 'L2 penalty on the weights.',
-  optimizer: 'Adam adds weight decay to the gradient (as the paper); AdamW decouples it.',
-  lrDecayStep: 'The learning rate halves (× decay factor) every this many epochs.',
-  lrDecayGamma: 'Factor applied to the learning rate at each decay step.',
-  warm: 'Epochs at the start that train only the new layers, with the backbone frozen.',
-  bnFreeze: "Keep the backbone's batch-norm statistics fixed.",
-  tau: 'τ, temperature of the distribution loss (32; 16 for SOP).',
-  alpha: 'α, how sharply the hypergraph favours close classes (1.1 CUB, 0.9 Cars, 2 SOP).',
-  ls: 'λ_s, weight of the hypergraph cross-entropy in the total loss.',
-  hgnnHidden: 'Hidden size of the hypergraph network.',
-  sampler:
-    'Random batches (as the paper), or balanced batches with a fixed number of images per class.',
-  ipc: 'Images per class in a balanced batch.',
-  seed: 'Random seed; the same seed and settings repeat a run.',
-  modelSelection:
-    'Pick the best epoch on a validation split (honest) or on the test split (as the paper).',
-  valRatio: 'Share of training classes held out to pick the best epoch.',
-  margin: 'Margin of Proxy-Anchor, triplet or multi-similarity.',
-  scale: 'Scale (inverse temperature) of Proxy-Anchor, normalized softmax or multi-similarity.',
-  name: 'A name to find the run again; empty = automatic.'
 }
 
 /** Builds the TrainConfig input (unvalidated) from the form. */
@@ -389,74 +328,6 @@ export function stepOfField(key: string): StepId {
 /** Errors belonging to one step. */
 export function errorsOfStep(errors: FieldErrors, step: StepId): FieldErrors {
   return Object.fromEntries(Object.entries(errors).filter(([k]) => stepOfField(k) === step))
-}
-
-/** How many classes the training part will have, as far as the renderer can tell. */
-export function trainClassEstimate(config: TrainConfig, dataset: DatasetSummary): number | null {
-  let train: number | null = null
-  const split = config.split
-  if (split.kind === 'preset') {
-    // Without a standard split the backend trains on a seeded half of the classes.
-    train =
-      dataset.splits.find((s) => s.name === 'train')?.classCount ??
-      Math.round(dataset.classCount / 2)
-  } else if (split.kind === 'class-range') {
-    train = split.train[1] - split.train[0] + 1
-  } else if (split.kind === 'class-ratio') {
-    train = Math.round(dataset.classCount * split.trainRatio)
-  } else {
-    const groups = (dataset as Partial<DatasetDetail>).classes
-    if (groups)
-      train = groups.filter((c) => c.group !== null && split.train.includes(c.group)).length
-  }
-  if (train === null) return null
-  if (config.modelSelection === 'val')
-    train = Math.max(0, train - Math.round(train * config.valRatio))
-  return train
-}
-
-/** Warnings about choices that are allowed but unwise; each is a sentence for the user. */
-export function configWarnings(config: TrainConfig, dataset: DatasetSummary | null): string[] {
-  const out: string[] = []
-  if (dataset) {
-    const train = trainClassEstimate(config, dataset)
-    if (config.sampler === 'balanced' && train !== null) {
-      const need = Math.ceil(config.batchSize / config.ipc)
-      if (need > train)
-        out.push(
-          `A balanced batch of ${config.batchSize} with ${config.ipc} images per class needs ${need} classes, ` +
-            `but training has only about ${train}. Lower the batch size or raise images per class.`
-        )
-    }
-    if (train !== null && train < 2)
-      out.push(
-        `Training would have ${train} class${train === 1 ? '' : 'es'}; metric learning needs at least 2.`
-      )
-  }
-  if (config.modelSelection === 'test')
-    out.push(
-      'The best epoch is chosen on the test split (as the official code does), so the test ' +
-        'metrics will be optimistic. Choose a validation split for honest numbers.'
-    )
-  if (config.backbone.kind === 'small-cnn' && config.frozen)
-    out.push(
-      'A small CNN starts from random weights; frozen, its backbone never learns. Choose fine-tune.'
-    )
-  if (
-    (config.loss === 'triplet' || config.loss === 'multi-similarity') &&
-    config.sampler === 'random'
-  )
-    out.push(
-      'Pair-based losses need several images of each class in a batch; random batches may have none. ' +
-        'Use the balanced sampler.'
-    )
-  if (config.epochs > 1 && config.lrDecayStep >= config.epochs && config.lrDecayGamma < 1) {
-    // harmless, only informative: the decay never happens
-    out.push(
-      `The learning rate never decays: the decay step (${config.lrDecayStep}) is not below the epoch count.`
-    )
-  }
-  return out
 }
 
 /** localStorage key of the last wizard entries. */

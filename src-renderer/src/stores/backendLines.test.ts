@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backendLines } from './backendLines'
+import { backendLines, fastPathSummary } from './backendLines'
 
 describe('backendLines', () => {
   it('says which backend is in use and why each other one was skipped', () => {
@@ -26,5 +26,21 @@ describe('backendLines', () => {
   })
   it('says the probe is still running when there is no report', () => {
     expect(backendLines(null)[0]).toMatch(/checking/)
+  })
+})
+
+describe('fastPathSummary', () => {
+  it('counts the paths that are on and gives each reason in the tooltip', () => {
+    expect(fastPathSummary(null)).toBeNull()
+    expect(fastPathSummary([])).toBeNull()
+    expect(
+      fastPathSummary([
+        { name: 'wasm-simd', active: true, detail: 'fused kernels' },
+        { name: 'fused-adam-cpu', active: false, detail: 'off: the active backend is wasm' }
+      ])
+    ).toEqual({
+      text: 'Fast kernels: 1 of 2 on',
+      title: 'wasm-simd: on (fused kernels)\nfused-adam-cpu: off: the active backend is wasm'
+    })
   })
 })

@@ -1,4 +1,4 @@
-import type { BackendReport } from '../../../src-preload/contract'
+import type { BackendReport, FastPathStatus } from '../../../src-preload/contract'
 
 /** One status-bar line per backend candidate: "wasm: in use", "tensorflow: <why skipped>". */
 export function backendLines(report: BackendReport | null): string[] {
@@ -8,4 +8,21 @@ export function backendLines(report: BackendReport | null): string[] {
     if (c.status === 'skipped') return `${c.name}: ${c.reason ?? 'skipped'}`
     return `${c.name}: available`
   })
+}
+
+/**
+ * The status bar's fast-kernel line ("Fast kernels: 2 of 3 on") and its tooltip (one line per
+ * path, with the reason when off); null before the backend probe answered.
+ */
+export function fastPathSummary(
+  paths: FastPathStatus[] | null | undefined
+): { text: string; title: string } | null {
+  if (!paths || paths.length === 0) return null
+  const on = paths.filter((p) => p.active).length
+  return {
+    text: `Fast kernels: ${on} of ${paths.length} on`,
+    title: paths
+      .map((p) => (p.active ? `${p.name}: on (${p.detail})` : `${p.name}: ${p.detail}`))
+      .join('\n')
+  }
 }

@@ -25,21 +25,57 @@ export const useRetrievalStore = defineStore('retrieval', () => {
   const queryError = ref<string | null>(null)
   const worst = ref<WorstQuery[]>([])
   const worstError = ref<string | null>(null)
+  /** A second run ranked side by side with the first, for queries from the test split. */
+  const compareId = ref<number | null>(null)
+  const compareResult = ref<QueryResult | null>(null)
+  const compareError = ref<string | null>(null)
   let searchSeq = 0
   let querySeq = 0
+  let compareSeq = 0
+  /** The last external image, so a run change can embed it again with the new model. */
+  let lastExternal: { label: string; again: () => Promise<void> } | null = null
 
-  /** Chooses the run; clears the query when it changes. */
+  /**
+   * Chooses the run. A query from the test split is cleared (the caller re-asks it when the new
+   * run has that image); an external image is embedded again with the new run's model.
+   */
   async function setRun(id: number | null): Promise<void> {
     if (runId.value === id) return
     runId.value = id
+    const external = source.value?.kind === 'external' ? source.value : null
     result.value = null
     source.value = null
     queryError.value = null
     worst.value = []
     testImages.value = []
     testTotal.value = 0
+    compareResult.value = null
     if (id === null) return
-    await Promise.all([loadTestImages(), loadWorst()])
+    const again = external && lastExternal?.label === external.label ? lastExternal.again() : null
+    await Promise.all([loadTestImages(), loadWorst(), again])
+  }
+
+  /** Chooses the run ranked beside the first (null: none) and ranks the current query with it. */
+  async function setCompare(id: number | null): Promise<void> {
+    if (compareId.value === id) return
+    compareId.value = id
+    await queryCompare()
+  }
+
+  /** Ranks the current query (an image of the test split) with the second run. */
+  async function queryCompare(): Promise<void> {
+    const id = compareId.value
+    const src = source.value
+    const seq = ++compareSeq
+    compareResult.value = null
+    compareError.value = null
+    if (id === null || src?.kind !== 'image') return
+    try {
+      const r = await getApi().retrieval.query({ runId: id, imageId: src.image.id, k: k.value })
+      if (seq === compareSeq) compareResult.value = r
+    } catch (err) {
+      if (seq === compareSeq) compareError.value = errorMessage(err)
+    }
   }
 
   /** (Re)loads the first page of query candidates for the search text. */
@@ -124,9 +160,13 @@ export const useRetrievalStore = defineStore('retrieval', () => {
   async function queryImage(image: ImageRef): Promise<void> {
     const id = runId.value
     if (id === null) return
-    await run({ kind: 'image', image }, () =>
-      getApi().retrieval.query({ runId: id, imageId: image.id, k: k.value })
-    )
+    await Promise.all([
+      run({ kind: 'image', image }, () =>
+        getApi().retrieval.query({ runId: id, imageId: image.id, k: k.value })
+      ),
+      // run() has set the source synchronously, so the second run ranks the same image
+      queryCompare()
+    ])
   }
 
   /** Queries with an image id only (deep links, map clicks); the ref comes with the answer. */
@@ -142,14 +182,18 @@ export const useRetrievalStore = defineStore('retrieval', () => {
       },
       () => getApi().retrieval.query({ runId: id, imageId, k: k.value })
     )
-    if (seq === querySeq && result.value?.query)
+    if (seq === querySeq && result.value?.query) {
       source.value = { kind: 'image', image: result.value.query }
+      await queryCompare()
+    }
   }
 
   /** Queries with image bytes (a dropped or chosen file). */
   async function queryBytes(dataBase64: string, label: string, previewUrl: string): Promise<void> {
     const id = runId.value
     if (id === null) return
+    lastExternal = { label, again: () => queryBytes(dataBase64, label, previewUrl) }
+    compareResult.value = null
     await run({ kind: 'external', label, previewUrl }, () =>
       getApi().retrieval.queryExternal({ runId: id, dataBase64, k: k.value })
     )
@@ -159,6 +203,8 @@ export const useRetrievalStore = defineStore('retrieval', () => {
   async function queryPath(path: string): Promise<void> {
     const id = runId.value
     if (id === null) return
+    lastExternal = { label: path, again: () => queryPath(path) }
+    compareResult.value = null
     await run({ kind: 'external', label: path, previewUrl: null }, () =>
       getApi().retrieval.queryExternal({ runId: id, path, k: k.value })
     )
@@ -178,7 +224,11 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     queryError,
     worst,
     worstError,
+    compareId,
+    compareResult,
+    compareError,
     setRun,
+    setCompare,
     loadTestImages,
     loadMoreTestImages,
     loadWorst,

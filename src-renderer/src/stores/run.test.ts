@@ -38,6 +38,7 @@ function fakeApi() {
   const listeners = new Set<(e: AppEvent) => void>()
   let release: ((d: RunDetail) => void) | null = null
   let gets = 0
+  let unpause: (() => void) | null = null
   const api = {
     onEvent: (l: (e: AppEvent) => void) => {
       listeners.add(l)
@@ -45,6 +46,8 @@ function fakeApi() {
     },
     mediaUrl: () => '',
     runs: {
+      // The real pause returns only once the trainer has stopped at a batch boundary.
+      pause: () => new Promise<void>((r) => (unpause = r)),
       get: () => {
         gets++
         return new Promise<RunDetail>((r) => (release = r))
@@ -55,6 +58,7 @@ function fakeApi() {
     api,
     emit: (e: AppEvent) => listeners.forEach((l) => l(e)),
     resolveGet: (d: RunDetail) => release!(d),
+    finishPause: () => unpause!(),
     gets: () => gets
   }
 }
@@ -119,5 +123,20 @@ describe('run store (live run view)', () => {
     store.close()
     f.emit(steps(9, [1]))
     expect(store.detail!.steps).toHaveLength(1)
+  })
+
+  it('shows Pausing… at once and until the trainer reports the run paused', async () => {
+    const store = useRunStore()
+    const opening = store.open(9)
+    f.resolveGet(detail([0]))
+    await opening
+    expect(store.pausing).toBe(false)
+    const pausing = store.pause()
+    expect(store.pausing).toBe(true)
+    f.finishPause()
+    await pausing
+    expect(store.pausing).toBe(true) // the status event has not arrived yet
+    f.emit({ type: 'run.status', runId: 9, status: 'paused', message: null })
+    expect(store.pausing).toBe(false)
   })
 })

@@ -16,6 +16,8 @@ export const useRunStore = defineStore('run', () => {
   const loading = ref(false)
   /** Error of the last pause/resume/stop/export action. */
   const actionError = ref<string | null>(null)
+  /** A pause was asked for and the trainer has not stopped yet (it stops at a batch boundary). */
+  const pausing = ref(false)
   let wanted: number | null = null
   let buffer: AppEvent[] | null = null
 
@@ -25,6 +27,7 @@ export const useRunStore = defineStore('run', () => {
     if (detail.value?.id !== id) {
       detail.value = null
       progress.value = null
+      pausing.value = false
     }
     buffer = []
     loading.value = true
@@ -59,8 +62,12 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
-  /** Pauses the running job. */
-  const pause = (): Promise<void> => act(() => getApi().runs.pause({ id: wanted! }))
+  /** Pauses the running job; `pausing` is true at once, until the run's status changes. */
+  async function pause(): Promise<void> {
+    pausing.value = true
+    await act(() => getApi().runs.pause({ id: wanted! }))
+    if (actionError.value) pausing.value = false
+  }
   /** Resumes a paused job. */
   const resume = (): Promise<void> => act(() => getApi().runs.resume({ id: wanted! }))
   /** Stops the job; it keeps the best checkpoint so far. */
@@ -95,6 +102,7 @@ export const useRunStore = defineStore('run', () => {
       return
     }
     const d = detail.value
+    if (e.type === 'run.status' && e.status !== 'running') pausing.value = false
     if (d && applyRunEvent(d, e)) {
       detail.value = { ...d }
       if (e.type === 'run.status' && e.status !== 'running' && e.status !== 'queued') {
@@ -111,6 +119,7 @@ export const useRunStore = defineStore('run', () => {
     error,
     loading,
     actionError,
+    pausing,
     open,
     close,
     pause,

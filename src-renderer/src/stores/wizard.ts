@@ -5,7 +5,6 @@ import { errorIssues, errorMessage, getApi } from '../api'
 import { mapServerIssues, type FieldErrors } from '../forms/issues'
 import {
   applyPreset,
-  configWarnings,
   errorsOfStep,
   FORM_STORAGE_KEY,
   formFromConfig,
@@ -17,6 +16,8 @@ import {
   type StepId,
   type TrainForm
 } from '../forms/trainForm'
+import { defaultSplitForm } from '../forms/splitForm'
+import { configWarnings } from '../forms/trainWarnings'
 import type { TrainConfig } from '../../../src-preload/contract'
 
 function storage(): Storage | null {
@@ -25,6 +26,14 @@ function storage(): Storage | null {
   } catch {
     return null
   }
+}
+
+/** localStorage key of the dataset the remembered split was made for. */
+export const SPLIT_OWNER_KEY = 'hist.wizard.splitFor'
+
+function storedNumber(key: string): number | null {
+  const n = Number(storage()?.getItem(key) ?? NaN)
+  return Number.isInteger(n) && n > 0 ? n : null
 }
 
 /** The training wizard: its entries (remembered across sessions), step, probe and start. */
@@ -91,6 +100,9 @@ export const useWizardStore = defineStore('wizard', () => {
       const d = await getApi().datasets.get({ id })
       if (form.datasetId === id) {
         dataset.value = d
+        // A split just reset for this dataset: size its class ranges to the dataset.
+        if (freshSplit === id) form.split = defaultSplitForm(d.classCount)
+        freshSplit = null
         datasetError.value = null
       }
     } catch (err) {
@@ -100,9 +112,27 @@ export const useWizardStore = defineStore('wizard', () => {
       if (form.datasetId === id) form.datasetId = null
     }
   }
+  /**
+   * The dataset the form's split belongs to. A split names classes or groups of one dataset, so
+   * choosing another dataset starts from that dataset's own split.
+   */
+  let splitFor = storedNumber(SPLIT_OWNER_KEY)
+  let freshSplit: number | null = null
+  function ownSplit(id: number | null): void {
+    splitFor = id
+    if (id === null) storage()?.removeItem(SPLIT_OWNER_KEY)
+    else storage()?.setItem(SPLIT_OWNER_KEY, String(id))
+  }
   watch(
     () => form.datasetId,
-    () => void loadDataset()
+    (id) => {
+      if (id !== null && id !== splitFor) {
+        form.split = defaultSplitForm()
+        freshSplit = id
+        ownSplit(id)
+      }
+      void loadDataset()
+    }
   )
 
   /** Goes to a step; moving forward is refused while the current step has errors. */
@@ -169,6 +199,7 @@ export const useWizardStore = defineStore('wizard', () => {
 
   /** Fills the form from an earlier run's config (train again). */
   function loadConfig(c: TrainConfig): void {
+    ownSplit(c.datasetId)
     Object.assign(form, formFromConfig(c))
     step.value = 'dataset'
   }

@@ -1,0 +1,97 @@
+/**
+ * `hist train` as a user runs it: the real bin in a child process, a real trainer, and its exit
+ * code (0 completed, 1 failed run, 2 usage/validation, 130 Ctrl-C) with one-line errors.
+ */
+import { spawn } from 'node:child_process'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { closeContext, createContext } from '../app/context'
+import { importDataset } from '../datasets/importer'
+import { makeSmallDataset, REPO_ROOT } from '../runs/smallRuns.testutil'
+
+let dir: string
+let dataDir: string
+let datasetId: number
+
+interface Exit {
+  code: number | null
+  out: string
+  err: string
+}
+
+/** Runs `hist` (src-main/bin/hist.mjs); `onErr` sees stderr as it arrives. */
+function hist(args: string[], onErr?: (text: string, kill: (s: NodeJS.Signals) => void) => void) {
+  return new Promise<Exit>((resolve) => {
+    const cp = spawn(process.execPath, [join(REPO_ROOT, 'src-main/bin/hist.mjs'), ...args], {
+      env: { ...process.env, HIST_DATA_DIR: dataDir, HIST_VERBOSE: '' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    let err = ''
+    cp.stdout.on('data', (c) => (out += String(c)))
+    cp.stderr.on('data', (c) => {
+      err += String(c)
+      onErr?.(err, (s) => cp.kill(s))
+    })
+    cp.on('exit', (code) => resolve({ code, out, err }))
+  })
+}
+
+const tiny = ['--backbone', 'small-cnn', '--frozen', '--model-selection', 'test']
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'hist-cli-train-'))
+  dataDir = join(dir, 'data')
+  makeSmallDataset(join(dir, 'omni'))
+  const ctx = createContext(dataDir, 'cli')
+  try {
+    const res = await importDataset(ctx, { path: join(dir, 'omni'), format: 'folder' })
+    datasetId = res.dataset.id
+  } finally {
+    closeContext(ctx)
+  }
+})
+afterAll(() => rmSync(dir, { recursive: true, force: true }))
+
+describe('hist train exit codes', () => {
+  it('lists the exit codes in --help', async () => {
+    const r = await hist(['--help'])
+    expect(r.code).toBe(0)
+    expect(r.out).toMatch(/Exit codes:[\s\S]*130/)
+  })
+
+  it('exits 1 with a one-line error (no stack trace) when the run fails', async () => {
+    // More images per batch than the training split has: the trainer refuses the job.
+    const r = await hist(['train', '--dataset', String(datasetId), ...tiny, '--batch-size', '1024'])
+    expect(r.code, r.err).toBe(1)
+    expect(r.out).toMatch(/failed/)
+    expect(r.err).toMatch(/fewer than one batch/)
+    expect(r.err).not.toMatch(/\n\s+at /)
+  })
+
+  it('exits 2 for an unknown dataset id and for a bad option', async () => {
+    const unknown = await hist(['train', '--dataset', '9999', ...tiny])
+    expect(unknown.code).toBe(2)
+    expect(unknown.err.trim().split('\n')).toHaveLength(1)
+    const bad = await hist(['train', '--dataset', String(datasetId), '--epochs', 'x'])
+    expect(bad.code).toBe(2)
+  })
+
+  it('exits 130 when cancelled with Ctrl-C', async () => {
+    let sent = false
+    const r = await hist(
+      ['train', '--dataset', String(datasetId), ...tiny, '--epochs', '200'],
+      (err, kill) => {
+        if (!sent && /epoch 1:/.test(err)) {
+          sent = true
+          kill('SIGINT')
+        }
+      }
+    )
+    expect(sent).toBe(true)
+    expect(r.code, r.err).toBe(130)
+    expect(r.out).toMatch(/cancelled/)
+  })
+})
