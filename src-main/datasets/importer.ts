@@ -20,6 +20,7 @@
 import {
   ImportRequest,
   SplitSpec,
+  UNCHANGED_IMPORT_PREFIX,
   type DatasetProblem,
   type ImportChanges,
   type ImportResult
@@ -270,6 +271,6 @@ export function importMessage(
     return `Imported ${dataset.name}: ${dataset.classCount} classes, ${dataset.imageCount} images, ${problemCount} problems`
   const { added, removed, modified, unchanged } = changes
   if (added + removed + modified === 0)
-    return `Nothing changed: ${dataset.name} is already up to date (${unchanged} images, none added, removed or modified)`
+    return `${UNCHANGED_IMPORT_PREFIX} ${dataset.name} is already up to date (${unchanged} images, none added, removed or modified)`
   return `Re-imported ${dataset.name}: ${added} added, ${removed} removed, ${modified} modified, ${unchanged} unchanged`
 }

@@ -38,9 +38,8 @@ const SPLIT_ORDER: SplitSummary['name'][] = ['train', 'test', 'query', 'gallery'
 
 /** The summary DTO of a dataset row. */
 export function toSummary(repo: DatasetsRepo, row: DatasetRow): DatasetSummary {
-  const c = repo.counts(row.id)
-  const splits = repo
-    .splitCounts(row.id)
+  const c = repo.summaryCounts(row.id)
+  const splits = c.splits
     .map((s) => ({
       name: s.name as SplitSummary['name'],
       classCount: s.classes,

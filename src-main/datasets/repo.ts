@@ -58,6 +58,14 @@ export interface ImageValues {
   role: ImageRole | null
 }
 
+/** Counts shown in a dataset summary. */
+export interface SummaryCounts {
+  classes: number
+  images: number
+  problems: number
+  splits: { name: string; classes: number; images: number }[]
+}
+
 /** Prepared statements over one connection. */
 export class DatasetsRepo {
   private s: Record<string, Statement>
@@ -95,6 +103,8 @@ export class DatasetsRepo {
                 (SELECT count(*) FROM images WHERE dataset_id = @id) AS images,
                 (SELECT count(*) FROM problems WHERE dataset_id = @id) AS problems`
       ),
+      storedCounts: p('SELECT counts_json FROM datasets WHERE id = ?'),
+      storeCounts: p('UPDATE datasets SET counts_json = ? WHERE id = ?'),
       splitCounts: p(
         `SELECT c.split AS name, count(DISTINCT c.id) AS classes, count(i.id) AS images
          FROM classes c JOIN images i ON i.class_id = c.id
@@ -215,6 +225,19 @@ export class DatasetsRepo {
   /** Class, image and problem counts of a dataset. */
   counts(id: number): { classes: number; images: number; problems: number } {
     return this.s.counts.get({ id }) as { classes: number; images: number; problems: number }
+  }
+
+  /**
+   * The counts a dataset summary shows, stored in `datasets.counts_json`: computed once after
+   * each change (triggers clear the column, see migration 006), so listing datasets does not
+   * scan their images.
+   */
+  summaryCounts(id: number): SummaryCounts {
+    const row = this.s.storedCounts.get(id) as { counts_json: string | null } | undefined
+    if (row?.counts_json) return JSON.parse(row.counts_json) as SummaryCounts
+    const counts: SummaryCounts = { ...this.counts(id), splits: this.splitCounts(id) }
+    if (row) this.s.storeCounts.run(JSON.stringify(counts), id)
+    return counts
   }
 
   /** Per-split class and image counts (train/test from classes, query/gallery from image roles). */

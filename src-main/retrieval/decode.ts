@@ -1,5 +1,5 @@
 /**
- * Reads and validates an external query image (a path on disk or dropped bytes) before it goes
+ * Reads and validates an external query image (a path on disk, or the bytes of a chosen or dropped file) before it goes
  * to the model, so that a wrong file fails with a clear message instead of inside TensorFlow.
  */
 import { readFile, stat } from 'node:fs/promises'
@@ -30,9 +30,9 @@ export interface QueryImage {
 export function decodeBase64(text: string): Buffer {
   const body = text.replace(/^data:[^,]*;base64,/i, '').replace(/\s+/g, '')
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(body))
-    throw new InvalidError('the dropped image data is not valid base64')
+    throw new InvalidError('the uploaded image data is not valid base64')
   const buf = Buffer.from(body, 'base64')
-  if (buf.length === 0) throw new InvalidError('the dropped image data is empty')
+  if (buf.length === 0) throw new InvalidError('the uploaded image data is empty')
   return buf
 }
 
@@ -56,7 +56,7 @@ export async function loadQueryImage(p: {
       throw new InvalidError(`the query image ${where} is larger than ${MAX_QUERY_BYTES >> 20} MB`)
     bytes = await readFile(p.path)
   } else if (p.dataBase64 !== undefined) {
-    where = 'the dropped image'
+    where = 'the uploaded image (chosen or dropped)'
     bytes = decodeBase64(p.dataBase64)
   } else {
     throw new InvalidError('give either path or dataBase64')

@@ -1,10 +1,11 @@
 /** Where a run's files live inside the data folder. */
 import { join } from 'node:path'
 import type { AppContext } from '../app/context'
+import { GALLERY_FILE } from '../trainer/protocol'
 import { NotFoundError } from '../../src-preload/contract/errors'
 
-/** Gallery (test split) embeddings file inside a run folder; rows follow run_gallery.idx. */
-export const GALLERY_FILE = 'gallery.bin'
+/** Gallery (test split) embeddings file inside a run folder; the trainer protocol names it. */
+export { GALLERY_FILE }
 
 /** A run's folder: <data>/runs/<id>. */
 export function runDir(ctx: AppContext, runId: number): string {

@@ -6,7 +6,7 @@ import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { AppError, type ErrorCode, type WireError } from '../../src-preload/contract/errors'
 import { TOKEN_COOKIE, TOKEN_HEADER } from '../../src-preload/contract/wire'
-import { CONTENT_SECURITY_POLICY } from '../shell/csp'
+import { CONTENT_SECURITY_POLICY } from '../app/csp'
 
 /** Security headers sent with every web-mode response. */
 export const SECURITY_HEADERS: Record<string, string> = {

@@ -204,7 +204,7 @@ describe('web mode: token', () => {
       }
     }
     // Same origin, and scripts that send no Origin at all (curl, the CLI), still work.
-    for (const extra of [{ origin: server.origin }, {}]) {
+    for (const extra of [{ origin: server.origin }, {}] as Record<string, string>[]) {
       const res = await request('POST', '/api/system.status', {
         body: '',
         headers: { ...auth(), ...extra }

@@ -608,8 +608,9 @@ describe('retrieval.queryExternal', () => {
       /not valid base64/
     )
     const truncated = png.subarray(0, Math.floor(png.length / 2)).toString('base64')
+    // Bytes come from a chosen or a dropped file: the message must not claim it was dropped.
     await expect(svc.queryExternal({ runId: runA, dataBase64: truncated })).rejects.toThrow(
-      /dropped image/
+      /^(?!.*dropped image).*uploaded image/
     )
     await expect(svc.queryExternal({ runId: runA })).rejects.toThrow(
       /give either path or dataBase64/

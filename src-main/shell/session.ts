@@ -1,6 +1,6 @@
 /** Session-wide rules: the CSP header on the app's pages and no permission grants. */
 import type { Session } from 'electron'
-import { CONTENT_SECURITY_POLICY } from './csp'
+import { CONTENT_SECURITY_POLICY } from '../app/csp'
 import { isAppUrl, type AppPage } from './security'
 
 /**

@@ -111,7 +111,7 @@ const { secureSession } = await import('./session')
 const { createUtilityProcessLauncher } = await import('./processLauncher')
 const { electronPickers } = await import('./dialogs')
 const { isAppUrl } = await import('./security')
-const { CONTENT_SECURITY_POLICY } = await import('./csp')
+const { CONTENT_SECURITY_POLICY } = await import('../app/csp')
 
 const indexFile = join('/opt/hist', 'out', 'renderer', 'index.html')
 const prodPage = { indexFile }

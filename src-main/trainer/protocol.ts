@@ -7,6 +7,9 @@ import { z } from 'zod'
 import { ERROR_CODES } from '../../src-preload/contract/errors'
 import { TrainConfig } from '../../src-preload/contract/runs'
 
+/** The gallery embeddings file a run's trainer writes into its folder (rows follow run_gallery.idx). */
+export const GALLERY_FILE = 'gallery.bin'
+
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
 
 /** Metrics as the eval module reports them (Recall@K keyed by K as a string). */

@@ -1,6 +1,7 @@
 /**
  * Shared primitives of the API contract. This folder is imported by main, preload and renderer:
- * it may import only `zod` and itself (lint enforces it), never node, electron or DOM code.
+ * it may import only `zod` and itself, never node, electron or DOM code (`contractRule` in
+ * eslint.config.js enforces it; src-main/layers.test.ts shows it).
  */
 import { z } from 'zod'
 

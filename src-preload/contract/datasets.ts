@@ -98,6 +98,9 @@ export interface ImportChanges {
   unchanged: number
 }
 
+/** How `ImportResult.message` (and the import job's final message) starts when a re-import found nothing new. */
+export const UNCHANGED_IMPORT_PREFIX = 'Nothing changed:'
+
 export interface ImportResult {
   dataset: DatasetSummary
   problems: DatasetProblem[]

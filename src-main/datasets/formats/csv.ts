@@ -31,8 +31,7 @@ export const MAX_BAD_CSV_RECORDS = 100
 const CSV_OPTIONS = {
   relax_column_count: true,
   skip_empty_lines: true,
-  trim: true,
-  info: true
+  trim: true
 } as const
 
 /** The index of the first non-blank line at or after `i`, or lines.length. */
@@ -88,9 +87,9 @@ function parseFrom(
   try {
     parse(lines.slice(start).join('\n'), {
       ...CSV_OPTIONS,
-      on_record: (r: { record: string[]; info: { lines: number } }) => {
-        done.push({ line: nextContentLine(lines, start + consumed) + 1, fields: r.record })
-        consumed = r.info.lines
+      on_record: (record: string[], context: { lines: number }) => {
+        done.push({ line: nextContentLine(lines, start + consumed) + 1, fields: record })
+        consumed = context.lines
         return null
       }
     })

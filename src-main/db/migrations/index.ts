@@ -10,6 +10,14 @@ import { m002runs } from './002_runs'
 import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
 import { m005experiments } from './005_experiments'
+import { m006datasetCounts } from './006_dataset_counts'
 
 /** Every migration, in order. Add a new file and one line here. */
-export const migrations: Migration[] = [m001datasets, m002runs, m003runCheckpoints, m004datasetsSource, m005experiments]
+export const migrations: Migration[] = [
+  m001datasets,
+  m002runs,
+  m003runCheckpoints,
+  m004datasetsSource,
+  m005experiments,
+  m006datasetCounts
+]

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it, beforeAll } from 'vitest'
-import { createLoss } from '../losses'
+import { createLoss } from '../lossRegistry'
 import { closeness, flat, useBackend } from '../losses/testUtils'
 import { classesWithinBatch, compactIncidence, histForward, type HistParams } from './index'
 import { histOracleDir, loadHistFixtures, type HistFixture } from './oracle'

@@ -1,7 +1,8 @@
 /** HistLoss behaviour beyond the oracle: stability where p_i underflows, no leaks over training, BatchNorm bookkeeping, init. */
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createLoss, type LossOptions, type MetricLoss } from '../losses'
+import { createLoss } from '../lossRegistry'
+import type { LossOptions, MetricLoss } from '../losses'
 import { randn, useBackend } from '../losses/testUtils'
 import { GroupedAdam } from '../optim'
 import { mahalanobisDistances } from './distributions'

@@ -1,7 +1,8 @@
 /** The ablation switches of the HIST loss: CE only (no L_ds), and a plain graph instead of the hypergraph. */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createLoss, type LossOptions } from '../losses'
+import { createLoss } from '../lossRegistry'
+import type { LossOptions } from '../losses'
 import { randn, useBackend } from '../losses/testUtils'
 import { histForward, HistLoss } from './histLoss'
 import { pairwisePropagationMatrix } from './hypergraph'

@@ -5,7 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { createLoss, LOSS_NAMES, type LossName, type LossOptions, type MetricLoss } from './index'
+import { createLoss, LOSS_NAMES } from '../lossRegistry'
+import type { LossName, LossOptions, MetricLoss } from './index'
 import {
   naiveMultiSimilarity,
   naiveNormalizedSoftmax,

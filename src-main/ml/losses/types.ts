@@ -3,10 +3,10 @@
  * module and the baselines can both implement it without importing each other.
  */
 import type * as tf from '@tensorflow/tfjs'
+import type { LossName } from '../../../src-preload/contract/runs'
 
-/** The losses the studio can train with. */
-export type LossName =
-  'hist' | 'proxy-anchor' | 'normalized-softmax' | 'multi-similarity' | 'triplet'
+/** The losses the studio can train with (the contract's one list). */
+export type { LossName }
 
 /** Every loss gets the same options; each uses the fields it needs and ignores the rest. */
 export interface LossOptions {

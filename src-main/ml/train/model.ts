@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { TrainConfig } from '../../../src-preload/contract/runs'
-import { createLoss, type MetricLoss } from '../losses'
+import { createLoss } from '../lossRegistry'
+import type { MetricLoss } from '../losses'
 import type { Backbone } from '../models/backbones'
 import { EmbeddingHead, poolFeatures } from '../models/head'
 import { GroupedAdam, stepLr, type AdamGroup } from '../optim'

@@ -18,6 +18,8 @@ export const useDatasetsStore = defineStore('datasets', () => {
   const detail = ref<DatasetDetail | null>(null)
   const detailError = ref<string | null>(null)
   const detailLoading = ref(false)
+  /** The last import's outcome for a user (e.g. "Nothing changed: …"), shown on its dataset. */
+  const notice = ref<{ datasetId: number; text: string } | null>(null)
 
   /** Reloads the list. */
   async function load(): Promise<void> {
@@ -111,6 +113,7 @@ export const useDatasetsStore = defineStore('datasets', () => {
   })
 
   return {
+    notice,
     list,
     loaded,
     loading,

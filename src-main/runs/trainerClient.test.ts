@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
-import { launchTrainer } from '../runs/trainerClient'
-import type { FromTrainer } from './protocol'
+import { launchTrainer } from './trainerClient'
+import type { FromTrainer } from '../trainer/protocol'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'hist-owner-'))
@@ -38,7 +38,7 @@ async function until(pred: () => boolean, ms: number): Promise<boolean> {
 describe('trainer process', () => {
   it('exits when its owner is killed with SIGKILL (no orphan)', async () => {
     const owner = join(dir, 'owner.ts')
-    const client = pathToFileURL(join(here, '..', 'runs', 'trainerClient.ts')).href
+    const client = pathToFileURL(join(here, 'trainerClient.ts')).href
     writeFileSync(
       owner,
       `import { launchTrainer } from ${JSON.stringify(client)}\n` +

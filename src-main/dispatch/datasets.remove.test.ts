@@ -6,11 +6,11 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { Services } from '../../src-preload/contract'
 import { TrainConfig, type RunStatus } from '../../src-preload/contract/runs'
-import { dispatch } from '../dispatch'
+import { dispatch } from './index'
 import { importDataset } from '../datasets/importer'
 import { makeFolderDataset, tempContext, tempDir } from '../datasets/testkit'
 import { RunsRepository } from '../runs/repository'
-import { createDatasetsService } from './datasets'
+import { createDatasetsService } from '../services/datasets'
 
 let ctx: ReturnType<typeof tempContext>
 let services: Services

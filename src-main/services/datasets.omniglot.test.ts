@@ -7,10 +7,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
-import { applySplit } from '../services/datasets'
-import { importDataset } from './importer'
-import { datasetDetail, getDatasetClasses, getDatasetItems } from './queries'
-import { tempContext } from './testkit'
+import { applySplit } from './datasets'
+import { importDataset } from '../datasets/importer'
+import { datasetDetail, getDatasetClasses, getDatasetItems } from '../datasets/queries'
+import { tempContext } from '../datasets/testkit'
 
 const sharedDatasets =
   process.env.HIST_SHARED_DATASETS ??

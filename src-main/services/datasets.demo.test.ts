@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import sharp from 'sharp'
 import { afterAll, describe, expect, it } from 'vitest'
 import type { AppEvent } from '../../src-preload/contract'
-import { createDatasetsService } from '../services/datasets'
-import { demoRoot, DEMO_DATASET_ATTRIBUTION, FASHION_MNIST_CLASSES } from './demo'
-import { getDatasetClasses } from './queries'
-import { tempContext } from './testkit'
+import { createDatasetsService } from './datasets'
+import { demoRoot, DEMO_DATASET_ATTRIBUTION, FASHION_MNIST_CLASSES } from '../datasets/demo'
+import { getDatasetClasses } from '../datasets/queries'
+import { tempContext } from '../datasets/testkit'
 
 const c = tempContext()
 afterAll(() => c.dispose())
