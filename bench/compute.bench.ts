@@ -193,6 +193,18 @@ async function main(): Promise<void> {
       process.stderr.write(`  skipped: ${skipped[b]}\n`)
     }
   }
+  // With --only, the other backends' earlier figures are kept.
+  const file = path.join(here, 'results', 'compute.json')
+  if (o > 0 && fs.existsSync(file)) {
+    const prev = JSON.parse(fs.readFileSync(file, 'utf8')) as {
+      results?: ComputeResult[]
+      skipped?: Record<string, string>
+    }
+    for (const r of prev.results ?? []) if (!list.includes(r.backend)) results.push(r)
+    for (const [k, v] of Object.entries(prev.skipped ?? {}))
+      if (!list.includes(k as BackendName)) skipped[k] = v
+  }
+  results.sort((a, b) => CANDIDATES.indexOf(a.backend) - CANDIDATES.indexOf(b.backend))
   const out = {
     date: new Date().toISOString(),
     node: process.version,
@@ -202,9 +214,8 @@ async function main(): Promise<void> {
     results,
     skipped
   }
-  const dir = path.join(here, 'results')
-  fs.mkdirSync(dir, { recursive: true })
-  fs.writeFileSync(path.join(dir, 'compute.json'), JSON.stringify(out, null, 2) + '\n')
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  fs.writeFileSync(file, JSON.stringify(out, null, 2) + '\n')
   process.stdout.write(JSON.stringify(out, null, 2) + '\n')
 }
 

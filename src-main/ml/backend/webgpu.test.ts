@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, describe, expect, it } from 'vitest'
 import { describeBackend, initBackend, NoDeviceError, parseDevice } from '.'
+import { getEngine, tfjsSimEngine } from '../eval/engine'
 import { isSoftwareAdapter } from './webgpu'
 import { webgpuTestEnv } from './webgpuEnv.testutil'
 
@@ -103,6 +104,15 @@ describe.skipIf(skip !== null)('with the SwiftShader adapter', () => {
     )
     const forced = await initBackend({ only: ['webgpu'] })
     expect(forced.active).toBe('webgpu')
+  })
+
+  it('keeps the synchronous similarity engine off webgpu (no sync download in Node)', async () => {
+    await initBackend({ only: ['webgpu'] })
+    expect(tfjsSimEngine()).toBeNull()
+    const e = getEngine('float32', 'auto')
+    const out = new Float32Array(1)
+    e.sims(Float32Array.from([1, 2]), 1, Float32Array.from([3, 4]), 1, 2, out)
+    expect(out[0]).toBe(11)
   })
 
   it('sums more tensors in one AddN than a shader can bind', async () => {
