@@ -10,8 +10,9 @@
  *
  * A software WebGPU adapter (SwiftShader, lavapipe) implements the GPU on the CPU and is
  * orders of magnitude slower than a GPU: it is forced here (HIST_BACKEND=webgpu) to measure the
- * plumbing, and to keep the bench bounded its fine-tune and embedding figures are measured at a
- * smaller batch and scaled to batch 32 (marked in the JSON). The pure-JS 'cpu' backend is not
+ * plumbing, and to keep the bench bounded its fine-tune and embedding figures are measured at
+ * batch 1 and scaled to batch 32 (marked in the JSON). When batch 32 does not fit (wasm's heap),
+ * the backend is measured again at batch 8 and scaled, also marked. The pure-JS 'cpu' backend is not
  * measured (a reference implementation, far slower than wasm).
  *
  *   npm run bench:compute            all backends that start
@@ -121,7 +122,7 @@ async function child(backend: BackendName): Promise<void> {
   const a: GpuAdapterInfo | undefined = report.adapter
   const software = a?.software ?? false
   const notes: string[] = []
-  const batch = Number(process.env.HIST_BENCH_BATCH) || (software ? 4 : 32)
+  const batch = Number(process.env.HIST_BENCH_BATCH) || (software ? 1 : 32)
   if (software)
     notes.push(
       `software adapter: fine-tune and embedding measured at batch ${batch} and scaled to 32 (plumbing, not GPU speed)`
@@ -162,9 +163,15 @@ function runChild(
   )
   const line = res.stdout.split('\n').find((l) => l.startsWith('RESULT '))
   if (line) return { result: JSON.parse(line.slice(7)) as ComputeResult }
+  const err = res.stderr ?? ''
   const why =
-    /NoDeviceError: (.*)/.exec(res.stderr)?.[1] ??
-    res.stderr.trim().split('\n').slice(-1)[0] ??
+    /NoDeviceError: (.*)/.exec(err)?.[1] ??
+    /(RuntimeError: .*|XNN status .*)/.exec(err)?.[1] ??
+    err
+      .trim()
+      .split('\n')
+      .filter((l) => !/^\s+at /.test(l))
+      .slice(-1)[0] ??
     `exit ${res.status}`
   return { skipped: why.slice(0, 300) }
 }

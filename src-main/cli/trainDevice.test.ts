@@ -89,7 +89,7 @@ describe.skipIf(skip !== null)('hist train --device gpu', () => {
       'gpu',
       '--json'
     ])
-    expect(r.code, r.err).toBe(0)
+    expect(r.code, `${r.out}\n${r.err}`).toBe(0)
     const run = JSON.parse(r.out)
     expect(run.status).toBe('completed')
     expect(run.config.device).toBe('gpu')
