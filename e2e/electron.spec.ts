@@ -66,13 +66,15 @@ test('the desktop app opens with a secure window and shows every section', async
       process: 'undefined',
       ipc: false
     })
-    const status = await page.evaluate(() =>
-      (
-        globalThis as unknown as {
-          api: { system: { status(): Promise<{ mode: string; dataDir: string }> } }
-        }
-      ).api.system.status()
-    )
+    const status = await page
+      .evaluate(() =>
+        (
+          globalThis as unknown as {
+            api: { system: { status(): Promise<{ result: { mode: string; dataDir: string } }> } }
+          }
+        ).api.system.status()
+      )
+      .then((reply) => reply.result)
     expect(status.mode).toBe('electron')
     expect(status.dataDir).toBe(dataDir)
     for (const name of ['Datasets', 'Train', 'Runs', 'Retrieval', 'Compare']) {

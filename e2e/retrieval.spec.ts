@@ -72,6 +72,17 @@ test('queries a test image with ✓/✗ marks and an external image', async ({
     await expect(results.first()).toBeVisible()
     await expect(page.getByText('An outside image has no class')).toBeVisible()
     await screenshotBoth(page, 'retrieval-external')
+
+    // A chosen file that is not a readable image: the error does not say "dropped", and the
+    // query shows a placeholder instead of a broken-image icon.
+    const bad = join(dir, 'broken.png')
+    writeFileSync(bad, (await makePng(1, 5)).subarray(0, 40))
+    await page.getByTestId('external-file').setInputFiles(bad)
+    await expect(page.getByTestId('query-no-preview')).toBeVisible()
+    const err = page.getByRole('alert').filter({ hasText: /image/ })
+    await expect(err.first()).toBeVisible()
+    await expect(err.first()).not.toContainText('dropped image')
+    await screenshotBoth(page, 'retrieval-external-broken')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

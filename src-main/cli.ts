@@ -21,8 +21,9 @@ export function buildProgram(): Command {
       `
 Exit codes:
   ${EXIT.ok}    success
-  ${EXIT.failed}    the work failed (a failed run, a damaged checkpoint or bundle, an unexpected error)
-  ${EXIT.usage}    usage or validation error (bad option, unknown id, invalid training config)
+  ${EXIT.failed}    the work failed (a failed run, an unexpected error)
+  ${EXIT.usage}    usage or validation error (bad option, unknown id, invalid training config,
+       a damaged or foreign input file such as a truncated checkpoint in a run bundle)
   ${EXIT.cancelled}  cancelled with Ctrl-C`
     )
   registerCommands(program)

@@ -1,10 +1,13 @@
 /** `window.api`, exposed by the preload in Electron (web mode builds the same shape over HTTP). */
-import type { HistApi } from './contract'
+import type { PreloadApi } from './contract'
 
 declare global {
   interface Window {
-    /** The typed backend API; absent in web mode, where src-renderer/src/api builds it. */
-    api: HistApi
+    /**
+     * The backend API as the preload exposes it (each call answers with its reply envelope);
+     * absent in web mode. The renderer uses it only through src-renderer/src/api.
+     */
+    api: PreloadApi
   }
 }
 

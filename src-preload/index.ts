@@ -2,27 +2,31 @@
  * The preload (sandboxed, bundled as CommonJS). It exposes named functions only, one per
  * contract method, plus `onEvent` and `mediaUrl`; never ipcRenderer itself. Each call goes to
  * its own channel; the main process validates the payload and checks the sender.
+ *
+ * A call answers with its reply envelope (`{ result }` or `{ error: WireError }`), passed through
+ * as plain data: an Error thrown across the context bridge would keep only its message, and
+ * the renderer's client (src-renderer/src/api) raises the same typed error as in web mode.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron'
-import { apiSchemas, EVENT_CHANNEL, type AppEvent, type HistApi } from './contract'
-import { MEDIA_SCHEME, type WireError } from './contract/wire'
+import {
+  apiSchemas,
+  EVENT_CHANNEL,
+  type AppEvent,
+  type CallReply,
+  type PreloadApi
+} from './contract'
+import { MEDIA_SCHEME } from './contract/wire'
 
-type Reply = { result?: unknown } | { error: WireError }
-
-/** Invokes one channel and unwraps its reply; a failure becomes an Error with the same message. */
-async function call(channel: string, payload: unknown): Promise<unknown> {
-  const reply = (await ipcRenderer.invoke(channel, payload)) as Reply | undefined
-  if (reply && 'error' in reply) {
-    // Only the message survives the context bridge, so it carries the code too.
-    throw new Error(reply.error.message)
-  }
-  return reply?.result
+/** Invokes one channel; its reply envelope comes back unchanged (`{}` for no reply). */
+async function call(channel: string, payload: unknown): Promise<CallReply> {
+  const reply = (await ipcRenderer.invoke(channel, payload)) as CallReply | undefined
+  return reply ?? {}
 }
 
-function buildApi(): HistApi {
+function buildApi(): PreloadApi {
   const api: Record<string, unknown> = {}
   for (const [service, methods] of Object.entries(apiSchemas)) {
-    const bound: Record<string, (payload?: unknown) => Promise<unknown>> = {}
+    const bound: Record<string, (payload?: unknown) => Promise<CallReply>> = {}
     for (const method of Object.keys(methods)) {
       const channel = `${service}.${method}`
       bound[method] = (payload?: unknown) => call(channel, payload)
@@ -42,7 +46,7 @@ function buildApi(): HistApi {
       throw new Error(`bad image id ${String(imageId)}`)
     return `${MEDIA_SCHEME}://${kind}/${imageId}`
   }
-  return api as unknown as HistApi
+  return api as unknown as PreloadApi
 }
 
 contextBridge.exposeInMainWorld('api', buildApi())

@@ -1,6 +1,6 @@
-/** The preload against a test double of electron: named functions only, errors rethrown. */
+/** The preload against a test double of electron: named functions only, reply envelopes passed through. */
 import { beforeAll, describe, expect, it, vi } from 'vitest'
-import { apiSchemas, EVENT_CHANNEL, type HistApi } from './contract'
+import { apiSchemas, EVENT_CHANNEL, type HistApi, type PreloadApi } from './contract'
 
 const fake = vi.hoisted(() => ({
   exposed: new Map<string, unknown>(),
@@ -26,11 +26,11 @@ vi.mock('electron', () => ({
   }
 }))
 
-let api: HistApi
+let api: PreloadApi
 
 beforeAll(async () => {
   await import('./index')
-  api = fake.exposed.get('api') as HistApi
+  api = fake.exposed.get('api') as PreloadApi
 })
 
 describe('preload', () => {
@@ -47,19 +47,22 @@ describe('preload', () => {
     expect(json).not.toMatch(/ipcRenderer|invoke|send/)
   })
 
-  it('calls the matching channel and unwraps the result', async () => {
+  it('calls the matching channel and passes its reply envelope through', async () => {
     fake.reply = { result: { id: 7 } }
-    expect(await api.datasets.get({ id: 7 })).toEqual({ id: 7 })
+    expect(await api.datasets.get({ id: 7 })).toEqual({ result: { id: 7 } })
     expect(fake.invoked.at(-1)).toEqual({ channel: 'datasets.get', payload: { id: 7 } })
     fake.reply = {}
-    expect(await api.datasets.remove({ id: 7 })).toBeUndefined()
+    expect(await api.datasets.remove({ id: 7 })).toEqual({})
   })
 
-  it('rethrows a backend error as an Error with its message', async () => {
-    fake.reply = {
-      error: { message: 'runs.start: invalid payload: epochs: Too small', code: 'invalid_payload' }
+  it('passes a backend error through with its code and field issues (not a bare Error)', async () => {
+    const error = {
+      message: 'runs.start: invalid payload: epochs: Too small',
+      code: 'invalid_payload',
+      issues: [{ path: 'epochs', message: 'Too small' }]
     }
-    await expect(api.runs.start({ datasetId: 1, epochs: 0 })).rejects.toThrow('epochs: Too small')
+    fake.reply = { error }
+    expect(await api.runs.start({ datasetId: 1, epochs: 0 })).toEqual({ error })
   })
 
   it('delivers events and unsubscribes', () => {
@@ -77,5 +80,65 @@ describe('preload', () => {
     expect(api.mediaUrl('thumb', 3)).toBe('hist-media://thumb/3')
     expect(() => api.mediaUrl('image', 0)).toThrow()
     expect(() => api.mediaUrl('file' as 'image', 1)).toThrow()
+  })
+})
+
+/**
+ * The renderer's two clients, loaded by path: they belong to the web TypeScript project, so this
+ * node-side test types only what it uses.
+ */
+interface RendererApi {
+  createIpcApi(raw: PreloadApi): HistApi
+  createWebApi(o: { origin: string; token: string; fetch: () => Promise<Response> }): HistApi
+  ApiError: new (...a: never[]) => Error & { status: number }
+}
+async function rendererApi(): Promise<RendererApi> {
+  const dir = new URL('../src-renderer/src/api/', import.meta.url).href
+  const [ipc, web, errors] = await Promise.all(
+    ['ipc.ts', 'web.ts', 'errors.ts'].map((f) => import(/* @vite-ignore */ dir + f))
+  )
+  return { ...ipc, ...web, ...errors } as RendererApi
+}
+
+describe('the same typed error over both transports', () => {
+  const error = {
+    message: 'runs.start: invalid payload: batchSize: must be a multiple of the images per class',
+    code: 'invalid_payload' as const,
+    issues: [{ path: 'batchSize', message: 'must be a multiple of the images per class' }]
+  }
+
+  async function caught(p: Promise<unknown>): Promise<unknown> {
+    try {
+      await p
+    } catch (err) {
+      return err
+    }
+    throw new Error('expected the call to fail')
+  }
+
+  it('raises an ApiError with the code and field issues from the preload and from HTTP', async () => {
+    const { createIpcApi, createWebApi, ApiError } = await rendererApi()
+    fake.reply = { error }
+    const overIpc = await caught(createIpcApi(api).runs.start({ datasetId: 1 }))
+    const fetch = async (): Promise<Response> =>
+      new Response(JSON.stringify({ error }), {
+        status: 400,
+        headers: { 'content-type': 'application/json' }
+      })
+    const overHttp = await caught(
+      createWebApi({ origin: 'http://h', token: 't', fetch }).runs.start({ datasetId: 1 })
+    )
+    for (const err of [overIpc, overHttp]) {
+      expect(err).toBeInstanceOf(ApiError)
+      expect(err).toMatchObject({ code: error.code, message: error.message, issues: error.issues })
+    }
+    expect((overIpc as { status: number }).status).toBe(0)
+    expect((overHttp as { status: number }).status).toBe(400)
+  })
+
+  it('unwraps a result the same way', async () => {
+    const { createIpcApi } = await rendererApi()
+    fake.reply = { result: { id: 3 } }
+    expect(await createIpcApi(api).datasets.get({ id: 3 })).toEqual({ id: 3 })
   })
 })

@@ -69,8 +69,13 @@ export class CommandFailedError extends Error {
 export function describeFailure(err: unknown): { code: number; message: string } {
   const message = err instanceof Error ? err.message : String(err)
   const wire = (err as { code?: unknown } | null)?.code
-  // An unknown id or an invalid config is the caller's mistake, like a bad option.
-  if (err instanceof UsageError || wire === 'invalid_payload' || wire === 'not_found')
+  // An unknown id, an invalid config or a call the state forbids is the caller's mistake.
+  if (
+    err instanceof UsageError ||
+    wire === 'invalid_payload' ||
+    wire === 'not_found' ||
+    wire === 'conflict'
+  )
     return { code: EXIT.usage, message }
   return { code: EXIT.failed, message }
 }

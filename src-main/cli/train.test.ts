@@ -2,41 +2,21 @@
  * `hist train` as a user runs it: the real bin in a child process, a real trainer, and its exit
  * code (0 completed, 1 failed run, 2 usage/validation, 130 Ctrl-C) with one-line errors.
  */
-import { spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeContext, createContext } from '../app/context'
 import { importDataset } from '../datasets/importer'
-import { makeSmallDataset, REPO_ROOT } from '../runs/smallRuns.testutil'
+import { makeSmallDataset, spawnHist } from '../runs/smallRuns.testutil'
 
 let dir: string
 let dataDir: string
 let datasetId: number
 
-interface Exit {
-  code: number | null
-  out: string
-  err: string
-}
-
-/** Runs `hist` (src-main/bin/hist.mjs); `onErr` sees stderr as it arrives. */
+/** Runs `hist` on the test's data folder; `onErr` sees the output so far and may kill it. */
 function hist(args: string[], onErr?: (text: string, kill: (s: NodeJS.Signals) => void) => void) {
-  return new Promise<Exit>((resolve) => {
-    const cp = spawn(process.execPath, [join(REPO_ROOT, 'src-main/bin/hist.mjs'), ...args], {
-      env: { ...process.env, HIST_DATA_DIR: dataDir, HIST_VERBOSE: '' },
-      stdio: ['ignore', 'pipe', 'pipe']
-    })
-    let out = ''
-    let err = ''
-    cp.stdout.on('data', (c) => (out += String(c)))
-    cp.stderr.on('data', (c) => {
-      err += String(c)
-      onErr?.(err, (s) => cp.kill(s))
-    })
-    cp.on('exit', (code) => resolve({ code, out, err }))
-  })
+  return spawnHist(dataDir, args, onErr)
 }
 
 const tiny = ['--backbone', 'small-cnn', '--frozen', '--model-selection', 'test']

@@ -3,17 +3,16 @@
  *   hist train --dataset <id|path|demo> [--preset ...] [--loss ...] [--epochs N] [--frozen|--fine-tune] ...
  *   hist eval --run <id> [--json]
  *   hist runs [--json]
+ *   hist resume --run <id> [--json]
  *   hist export --run <id> --out <dir>
  *   hist import-run <dir>
  * Progress goes to stderr (a cli-progress bar, unless --json); results go to stdout.
  */
 import { existsSync } from 'node:fs'
 import { resolve } from 'node:path'
-import cliProgress from 'cli-progress'
 import type { Command } from 'commander'
 import type { Metrics } from '../../src-preload/contract/common'
-import type { RunProgress } from '../../src-preload/contract/events'
-import { LossName, type RunSummary, type TrainConfigInput } from '../../src-preload/contract/runs'
+import { LossName, type TrainConfigInput } from '../../src-preload/contract/runs'
 import { ensureDemo } from '../datasets/demo'
 import { importDataset } from '../datasets/importer'
 import {
@@ -27,7 +26,8 @@ import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { backendLabel, initBackend } from '../ml/backend'
-import { deviceOption, EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
+import { deviceOption, openCliContext, printResult, setExitCode, UsageError } from './common'
+import { announceAdopted, followRun, formatMetrics, orphanNote } from './follow'
 
 /** Options of `hist train`. */
 export interface TrainOptions {
@@ -79,43 +79,8 @@ async function resolveDataset(
   return res.dataset.id
 }
 
-/** Formats Recall@K and friends on one line. */
-export function formatMetrics(m: Metrics | null): string {
-  if (!m) return '—'
-  const r = Object.entries(m.recall)
-    .sort((a, b) => Number(a[0]) - Number(b[0]))
-    .map(([k, v]) => `R@${k} ${(v * 100).toFixed(1)}`)
-  const rest = [`R-prec ${(m.rPrecision * 100).toFixed(1)}`, `MAP@R ${(m.mapAtR * 100).toFixed(1)}`]
-  if (m.nmi !== undefined) rest.push(`NMI ${(m.nmi * 100).toFixed(1)}`)
-  return [...r, ...rest].join('  ')
-}
-
-function describeRun(r: RunSummary): string {
-  const lines = [
-    `Run #${r.id} ${r.name}: ${r.status}${r.message ? ` (${r.message})` : ''}`,
-    `  before training: ${formatMetrics(r.baselineMetrics)}`,
-    `  after training:  ${formatMetrics(r.testMetrics)}`
-  ]
-  if (r.bestEpoch !== null)
-    lines.push(
-      `  selected epoch ${r.bestEpoch} (${r.config.modelSelection === 'test' ? 'on TEST' : 'on validation'}): ${formatMetrics(r.bestMetrics)}`
-    )
-  const b = r.baselineMetrics?.recall['1']
-  const t = r.testMetrics?.recall['1']
-  if (b !== undefined && t !== undefined)
-    lines.push(
-      `  R@1 ${(b * 100).toFixed(1)} → ${(t * 100).toFixed(1)} (${t >= b ? '+' : ''}${((t - b) * 100).toFixed(1)} points)`
-    )
-  return lines.join('\n')
-}
-
-const PHASE_LABEL: Record<RunProgress['phase'], string> = {
-  features: 'features',
-  baseline: 'baseline',
-  train: 'training',
-  eval: 'evaluating',
-  test: 'testing'
-}
+// formatMetrics lives in ./follow (with the rest of following a run); re-exported for sweep.
+export { formatMetrics }
 
 /** Checks the config options of `hist train` (shared by `hist sweep`); throws UsageError. */
 function checkTrainOptions(o: TrainOptions): void {
@@ -182,84 +147,19 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   const log = (s: string): void => void process.stderr.write(`${s}\n`)
   const quiet = (s: string): void => (o.json ? undefined : log(s))
   let service: ReturnType<typeof createRunsService> | null = null
-  let bar: cliProgress.SingleBar | null = null
   try {
     const input = await trainInputFromOptions(ctx, o, quiet)
     // --device gpu with no usable GPU is an error here, before a run is queued, not a CPU run.
     if (input.device === 'gpu') await checkGpu(quiet)
-    service = createRunsService(ctx)
+    // Runs an earlier owner left behind (killed, crashed) resume first: say so.
+    service = createRunsService(ctx, { noRecover: true })
+    announceAdopted(ctx, service, service.recover(), quiet)
     const run = await service.start(input as TrainConfigInput)
     quiet(
       `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
     )
-    if (!o.json) {
-      bar = new cliProgress.SingleBar(
-        {
-          format:
-            '{phase} |{bar}| {percentage}% | epoch {epoch}/{epochs} batch {batch}/{batches} | {ips} img/s | ETA {etaText}',
-          stream: process.stderr,
-          hideCursor: true,
-          clearOnComplete: true,
-          etaBuffer: 1
-        },
-        cliProgress.Presets.shades_classic
-      )
-    }
-    let barStarted = false
-    const off = ctx.events.on((ev) => {
-      if (ev.type === 'run.progress' && ev.progress.runId === run.id && bar) {
-        const p = ev.progress
-        const total = Math.max(1, p.batches)
-        const payload = {
-          phase: PHASE_LABEL[p.phase].padEnd(10),
-          epoch: p.epoch,
-          epochs: p.epochs,
-          batch: p.batch,
-          batches: p.batches,
-          ips: p.imagesPerSec === null ? '—' : p.imagesPerSec.toFixed(0),
-          etaText: p.etaSec === null ? '—' : `${Math.round(p.etaSec)}s`
-        }
-        if (!barStarted) {
-          bar.start(total, p.batch, payload)
-          barStarted = true
-        }
-        bar.setTotal(total)
-        bar.update(p.batch, payload)
-      } else if (ev.type === 'run.log' && ev.runId === run.id && !o.json) {
-        if (barStarted) bar!.stop()
-        barStarted = false
-        log(`[${ev.entry.level}] ${ev.entry.message}`)
-      } else if (ev.type === 'run.epoch' && ev.runId === run.id && !o.json) {
-        if (barStarted) bar!.stop()
-        barStarted = false
-        const e = ev.record
-        log(
-          `epoch ${e.epoch}: ${formatMetrics(e.metrics)}  (${e.seconds.toFixed(1)} s, ${e.imagesPerSec.toFixed(0)} img/s)`
-        )
-      }
-    })
-    let interrupts = 0
-    const onSigint = (): void => {
-      interrupts++
-      if (interrupts === 1) {
-        log(
-          '\nStopping the run (Ctrl-C again to quit at once; the run then resumes at the next start)…'
-        )
-        void service!.stop({ id: run.id }).catch(() => undefined)
-      } else process.exit(EXIT.cancelled)
-    }
-    process.on('SIGINT', onSigint)
-    const status = await service.waitFor(run.id)
-    process.off('SIGINT', onSigint)
-    off()
-    if (barStarted) bar?.stop()
-    const final = service.repo.get(run.id)
-    printResult(o.json, final, () => describeRun(final))
-    setExitCode(
-      status === 'completed' ? EXIT.ok : status === 'cancelled' ? EXIT.cancelled : EXIT.failed
-    )
+    setExitCode(await followRun(ctx, service, run.id, { json: o.json }))
   } finally {
-    bar?.stop()
     if (service) await service.shutdown()
     closeContext(ctx)
   }
@@ -297,21 +197,63 @@ async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
   try {
     const service = createRunsService(ctx, { noRecover: true })
     const runs = await service.list()
-    printResult(o.json, runs, () => {
+    const json = runs.map((r) => ({ ...r, interrupted: orphanNote(service.repo, r) }))
+    printResult(o.json, json, () => {
       if (!runs.length) return 'No runs yet. Try: npm run demo'
       const pct = (m: Metrics | null): string => (m ? (m.recall['1'] * 100).toFixed(1) : '—')
-      const rows = runs.map((r) =>
-        [
+      const notes: string[] = []
+      const rows = runs.map((r) => {
+        const orphan = orphanNote(service.repo, r)
+        if (orphan) notes.push(`* run #${r.id} is ${orphan}.`)
+        return [
           `#${r.id}`,
-          r.status.padEnd(9),
+          `${r.status}${orphan ? '*' : ''}`.padEnd(9),
           `${r.epochsDone}/${r.config.epochs}`.padEnd(7),
           `R@1 ${pct(r.baselineMetrics)} → ${pct(r.testMetrics)}`.padEnd(20),
-          r.name
+          `${r.name}${r.datasetId === null ? ` (dataset ${r.datasetName} removed)` : ''}`
         ].join('  ')
-      )
-      return ['id   status     epochs   R@1 before → after    name', ...rows].join('\n')
+      })
+      return ['id   status     epochs   R@1 before → after    name', ...rows, ...notes].join('\n')
     })
   } finally {
+    closeContext(ctx)
+  }
+}
+
+/** `hist resume`: a paused run resumes, a failed one is retried from its last good checkpoint. */
+async function resumeCommand(cmd: Command, o: { run: string; json?: boolean }): Promise<void> {
+  const id = intOption('run', o.run)!
+  const ctx = openCliContext(cmd)
+  const log = (s: string): void => (o.json ? undefined : void process.stderr.write(`${s}\n`))
+  let service: ReturnType<typeof createRunsService> | null = null
+  try {
+    service = createRunsService(ctx, { noRecover: true })
+    const run = service.repo.get(id)
+    const adopted = service.recover()
+    announceAdopted(
+      ctx,
+      service,
+      adopted.filter((a) => a !== id),
+      log
+    )
+    // The queue may start the run (and log where it resumes from) before followRun listens.
+    const early = ctx.events.on((ev) => {
+      if (ev.type === 'run.log' && ev.runId === id) log(`[${ev.entry.level}] ${ev.entry.message}`)
+    })
+    try {
+      if (adopted.includes(id)) log(`Run #${id} was interrupted; resuming it.`)
+      else if (run.status === 'paused') await service.resume({ id })
+      else if (run.status === 'failed') await service.retry({ id })
+      else
+        throw new UsageError(
+          `run ${id} is ${run.status}; only a paused, failed or interrupted run can be resumed`
+        )
+    } finally {
+      early()
+    }
+    setExitCode(await followRun(ctx, service, id, { json: o.json }))
+  } finally {
+    if (service) await service.shutdown()
     closeContext(ctx)
   }
 }
@@ -397,6 +339,14 @@ export function registerTrain(program: Command): void {
     .description('list training runs')
     .option('--json', 'print JSON')
     .action((o: { json?: boolean }, cmd: Command) => runsCommand(cmd, o))
+  program
+    .command('resume')
+    .description(
+      'resume a paused or interrupted run, or retry a failed one from its last checkpoint that verifies'
+    )
+    .requiredOption('--run <id>', 'run id')
+    .option('--json', 'print the final run as JSON and no progress bar')
+    .action((o: { run: string; json?: boolean }, cmd: Command) => resumeCommand(cmd, o))
   program
     .command('export')
     .description(

@@ -127,18 +127,26 @@ export async function decodeCheck(
   buf: Buffer,
   limit = maxImagePixels()
 ): Promise<{ width: number; height: number; channels: number }> {
-  // The header's size and channel count (raw output may be expanded, e.g. 1-bit grey → 3).
-  const meta = await checkImageSize(buf, limit)
+  // One pipeline for the header and the decode (a second sharp instance costs ~20 % on
+  // small images). The header's size is checked before any pixel is decoded, and its
+  // channel count kept (raw output may be expanded, e.g. 1-bit grey → 3).
+  const img = openBounded(buf, { limit })
+  // sharp refuses the header of an image above the limit; checkImageSize then names its size.
+  const meta = await img.metadata().catch(async (err: unknown) => {
+    if (isPixelLimitError(err)) await checkImageSize(buf, limit)
+    throw err
+  })
   const width = meta.width ?? 0
   const height = meta.height ?? 0
+  if (width * height > limit) throw new ImageTooLargeError(width, height, limit)
   if (width * height <= FULL_DECODE_MAX_PIXELS) {
     // One full decode is the cheapest complete check for typical dataset images (a resize
     // pipeline costs more than it saves below a megapixel or so).
-    await openBounded(buf, { limit }).raw().toBuffer()
+    await img.raw().toBuffer()
   } else {
     // Large images: JPEG/WebP shrink-on-load still runs the decoder over every byte, so
     // truncation and bad data surface, without allocating the full-size pixels.
-    await openBounded(buf, { limit }).resize(256, 256, { fit: 'inside' }).raw().toBuffer()
+    await img.resize(256, 256, { fit: 'inside' }).raw().toBuffer()
   }
   return { width, height, channels: meta.channels ?? 0 }
 }

@@ -8,12 +8,12 @@ import {
   resolveChannel,
   toWireError,
   validatePayload,
-  type Services,
-  type WireError
+  type CallReply,
+  type Services
 } from '../../src-preload/contract'
 
 /** What one call returns over a transport: the result, or a plain error (the reply envelope). */
-export type CallResponse = { result?: unknown } | { error: WireError }
+export type CallResponse = CallReply
 
 /**
  * Calls `<service>.<method>` with a validated payload. Never throws: an unknown channel, an

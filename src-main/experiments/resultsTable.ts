@@ -7,6 +7,7 @@
 import type { Metrics } from '../../src-preload/contract/common'
 import type { ResultsRow, ResultsTable } from '../../src-preload/contract/experiments'
 import type { RunSummary } from '../../src-preload/contract/runs'
+import { RECALL_KS_SOP, RECALL_KS_TABLE } from '../../src-preload/contract/common'
 
 const LOSS_LABEL: Record<string, string> = {
   hist: 'HIST',
@@ -30,14 +31,11 @@ export function methodOf(r: Pick<RunSummary, 'config'>): string {
 
 /** The Recall@K columns every row has, preferring the paper's sets (1-2-4-8, SOP 1-10-100-1000). */
 export function tableKs(metrics: Metrics[]): number[] {
-  if (!metrics.length) return [1, 2, 4, 8]
+  if (!metrics.length) return [...RECALL_KS_TABLE]
   const common = Object.keys(metrics[0].recall)
     .map(Number)
     .filter((k) => metrics.every((m) => m.recall[String(k)] !== undefined))
-  for (const set of [
-    [1, 2, 4, 8],
-    [1, 10, 100, 1000]
-  ]) {
+  for (const set of [RECALL_KS_TABLE, RECALL_KS_SOP]) {
     const have = set.filter((k) => common.includes(k))
     if (have.length === set.length) return have
   }

@@ -12,7 +12,7 @@
  *   gallery.json      row → image id, class name, relative path
  *   queries.json      per-query average precision and correct@1
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { z } from 'zod'
 import type { Metrics } from '../../src-preload/contract/common'
@@ -22,7 +22,10 @@ import {
   type RunLogEntry,
   type StepRecord
 } from '../../src-preload/contract/runs'
+import { InvalidError } from '../../src-preload/contract/errors'
 import { readGallery, writeGallery } from '../ml/eval/gallery'
+import { verifyCheckpoint } from '../ml/train/checkpoints'
+import { readJsonSafely } from '../ml/util/safeFile'
 import type { AppContext } from '../app/context'
 import { readNpy, writeNpy } from './npy'
 import { GALLERY_FILE } from './paths'
@@ -138,7 +141,10 @@ export function exportRunBundle(
   write('history.json', JSON.stringify({ steps: run.steps, log: run.log }))
   const ckpt = st.bestCheckpoint ?? st.checkpoint
   if (ckpt && st.dir && existsSync(join(st.dir, ckpt))) {
+    // The run's checkpoint must verify before it is exported, and so must the copy.
+    verifyCheckpoint(join(st.dir, ckpt))
     copyFileSync(join(st.dir, ckpt), join(dir, 'model.ckpt'))
+    verifyCheckpoint(join(dir, 'model.ckpt'))
     files.push('model.ckpt')
   }
   const galleryFile = st.dir ? join(st.dir, GALLERY_FILE) : null
@@ -240,10 +246,11 @@ const QueriesZ = z.array(
 
 function readJson<T>(dir: string, name: string, schema: z.ZodType<T>): T {
   const file = join(dir, name)
-  if (!existsSync(file)) throw new Error(`not a run bundle: ${name} is missing in ${dir}`)
-  const r = schema.safeParse(JSON.parse(readFileSync(file, 'utf8')))
+  if (!existsSync(file)) throw new InvalidError(`not a run bundle: ${name} is missing in ${dir}`)
+  // Never quote the file in an error (it may be anything the user pointed at).
+  const r = schema.safeParse(readJsonSafely(file, `the run bundle's ${name}`))
   if (!r.success)
-    throw new Error(
+    throw new InvalidError(
       `run bundle ${name}: ${r.error.issues.map((i) => `${i.path.join('.') || '(file)'}: ${i.message}`).join('; ')}`
     )
   return r.data
@@ -307,24 +314,89 @@ export function importRunBundle(ctx: AppContext, dir: string): ImportRunResult {
   }
   const config = { ...cfgFile.config, datasetId: ds?.id ?? cfgFile.config.datasetId }
   const name = `${manifest.name} (imported)`
+  // Files first, into a staging folder, each verified; the run row only once all are in place.
+  const stage = join(ctx.paths.runs, `.import-${process.pid}-${Date.now()}`)
+  let hasModel: boolean
+  try {
+    hasModel = stageBundleFiles(dir, stage, manifest.files)
+  } catch (err) {
+    rmSync(stage, { recursive: true, force: true })
+    throw err
+  }
+  let id = 0
+  try {
+    id = repo.transaction(() =>
+      storeImportedRun(repo, {
+        name,
+        datasetId: ds?.id ?? null,
+        config,
+        cfgFile,
+        metrics,
+        history,
+        gallery,
+        hasModel,
+        dir,
+        runDir: (runId) => join(ctx.paths.runs, String(runId)),
+        stage
+      })
+    )
+  } finally {
+    rmSync(stage, { recursive: true, force: true })
+  }
+  ctx.events.emit({ type: 'runs.changed' })
+  return { id, name, datasetId: ds?.id ?? null, warnings }
+}
+
+/**
+ * Copies the bundle's model and gallery into `stage`, verifying the checkpoint's checksum in
+ * the bundle and in the copy; returns whether a model came along. A bundle whose manifest lists
+ * model.ckpt but whose file is missing, truncated or damaged is refused (CheckpointError).
+ */
+function stageBundleFiles(dir: string, stage: string, files: string[]): boolean {
+  mkdirSync(stage, { recursive: true })
+  const hasModel = files.includes('model.ckpt')
+  if (hasModel) {
+    const src = join(dir, 'model.ckpt')
+    verifyCheckpoint(src)
+    copyFileSync(src, join(stage, 'model.ckpt'))
+    verifyCheckpoint(join(stage, 'model.ckpt'))
+  }
+  if (files.includes('embeddings.npy')) {
+    const npy = readNpy(join(dir, 'embeddings.npy'))
+    if (!(npy.data instanceof Float32Array) || npy.shape.length !== 2)
+      throw new InvalidError('run bundle embeddings.npy must be a float32 matrix')
+    writeGallery(join(stage, GALLERY_FILE), npy.data, npy.shape[0], npy.shape[1])
+  }
+  return hasModel
+}
+
+/** Inserts the imported run and moves its staged files into its folder (inside a transaction). */
+function storeImportedRun(
+  repo: RunsRepository,
+  p: {
+    name: string
+    datasetId: number | null
+    config: TrainConfig
+    cfgFile: z.infer<typeof ConfigFileZ>
+    metrics: z.infer<typeof MetricsFileZ>
+    history: z.infer<typeof HistoryZ>
+    gallery: { ids: number[]; queries: QueryRecord[] } | null
+    hasModel: boolean
+    dir: string
+    runDir: (id: number) => string
+    stage: string
+  }
+): number {
+  const { cfgFile, metrics, history, gallery, hasModel, dir } = p
   const id = repo.create({
-    name,
-    datasetId: ds?.id ?? null,
+    name: p.name,
+    datasetId: p.datasetId,
     datasetName: cfgFile.dataset.name,
-    config,
+    config: p.config,
     appVersion: cfgFile.appVersion,
     backend: cfgFile.backend
   })
-  const runDir = join(ctx.paths.runs, String(id))
-  mkdirSync(runDir, { recursive: true })
-  const hasModel = manifest.files.includes('model.ckpt') && existsSync(join(dir, 'model.ckpt'))
-  if (hasModel) copyFileSync(join(dir, 'model.ckpt'), join(runDir, 'model.ckpt'))
-  if (hasGallery) {
-    const npy = readNpy(join(dir, 'embeddings.npy'))
-    if (!(npy.data instanceof Float32Array) || npy.shape.length !== 2)
-      throw new Error('run bundle embeddings.npy must be a float32 matrix')
-    writeGallery(join(runDir, GALLERY_FILE), npy.data, npy.shape[0], npy.shape[1])
-  }
+  const runDir = p.runDir(id)
   // A finished-looking run: a bundle of an unfinished run comes in as cancelled (it cannot resume here).
   const status =
     metrics.status === 'completed'
@@ -332,31 +404,31 @@ export function importRunBundle(ctx: AppContext, dir: string): ImportRunResult {
       : metrics.status === 'failed'
         ? 'failed'
         : 'cancelled'
-  repo.transaction(() => {
-    repo.setDir(id, runDir)
-    repo.importSummary(
-      id,
-      {
-        status,
-        message: `Imported from ${dir}`,
-        bestEpoch: metrics.bestEpoch,
-        bestMetrics: metrics.bestMetrics as Metrics | null,
-        baselineMetrics: metrics.baselineMetrics as Metrics | null,
-        testMetrics: metrics.testMetrics as Metrics | null,
-        epochsDone: metrics.epochsDone,
-        finishedAt: new Date().toISOString(),
-        createdAt: cfgFile.createdAt ?? new Date().toISOString()
-      },
-      { checkpoint: hasModel ? 'model.ckpt' : null, best: hasModel ? 'model.ckpt' : null }
-    )
-    repo.importRecords(id, {
-      steps: history.steps as StepRecord[],
-      epochs: metrics.epochs as EpochRecord[],
-      log: history.log as RunLogEntry[]
-    })
-    if (gallery) repo.importGallery(id, gallery.ids, gallery.queries)
-    repo.setOwner(id, null)
+  repo.setDir(id, runDir)
+  repo.importSummary(
+    id,
+    {
+      status,
+      message: `Imported from ${dir}`,
+      bestEpoch: metrics.bestEpoch,
+      bestMetrics: metrics.bestMetrics as Metrics | null,
+      baselineMetrics: metrics.baselineMetrics as Metrics | null,
+      testMetrics: metrics.testMetrics as Metrics | null,
+      epochsDone: metrics.epochsDone,
+      finishedAt: new Date().toISOString(),
+      createdAt: cfgFile.createdAt ?? new Date().toISOString()
+    },
+    { checkpoint: hasModel ? 'model.ckpt' : null, best: hasModel ? 'model.ckpt' : null }
+  )
+  repo.importRecords(id, {
+    steps: history.steps as StepRecord[],
+    epochs: metrics.epochs as EpochRecord[],
+    log: history.log as RunLogEntry[]
   })
-  ctx.events.emit({ type: 'runs.changed' })
-  return { id, name, datasetId: ds?.id ?? null, warnings }
+  if (gallery) repo.importGallery(id, gallery.ids, gallery.queries)
+  repo.setOwner(id, null)
+  // Last: a kill before the commit leaves at most an unreferenced folder, never a half run.
+  rmSync(runDir, { recursive: true, force: true })
+  renameSync(p.stage, runDir)
+  return id
 }

@@ -12,10 +12,11 @@ import { computeSplit } from '../datasets/split'
 import type { AppContext } from '../app/context'
 import type { RunJob } from '../trainer/protocol'
 import type { RunsRepository } from './repository'
+import { RECALL_KS, RECALL_KS_SOP } from '../../src-preload/contract/common'
 
 /** Recall@K cut-offs: SOP's 1, 10, 100, 1000 for large-scale formats, else 1..32; only K < n. */
 export function recallKs(format: string, testCount: number): number[] {
-  const ks = format === 'sop' ? [1, 10, 100, 1000] : [1, 2, 4, 8, 16, 32]
+  const ks = format === 'sop' ? RECALL_KS_SOP : RECALL_KS
   const usable = ks.filter((k) => k < testCount)
   return usable.length ? usable : [1]
 }

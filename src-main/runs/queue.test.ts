@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -6,6 +6,7 @@ import type { AppEvent } from '../../src-preload/contract/events'
 import { TrainConfig } from '../../src-preload/contract/runs'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import type { FromTrainer, RunJob, ToTrainer } from '../trainer/protocol'
+import { writeCheckpoint } from '../ml/train/checkpoints'
 import { RunQueue } from './queue'
 import { RunsRepository } from './repository'
 import type { TrainerClient } from './trainerClient'
@@ -62,6 +63,16 @@ function makeQueue(pid = process.pid): RunQueue {
     pid,
     graceMs: 50
   })
+}
+
+/** Writes a (tiny, real) checkpoint file as the trainer would, at position epoch/batch/step. */
+function ckpt(runId: number, name: string, epoch: number, batch: number, step: number): string {
+  const dir = repo.resumeState(runId).dir!
+  writeCheckpoint(join(dir, name), {
+    meta: { version: 1, runId, position: { epoch, batch, step }, best: null, optimizerSteps: {} },
+    sections: { head: [{ name: 'w', shape: [2], data: new Float32Array([1, 2]) }] }
+  })
+  return name
 }
 
 function newRun(q: RunQueue): number {
@@ -165,7 +176,7 @@ describe('run queue', () => {
     expect(trainers[0].sent.at(-1)).toEqual({ type: 'pause' })
     trainers[0].emit({
       type: 'paused',
-      checkpoint: 'epoch-0001-batch-000002.ckpt',
+      checkpoint: ckpt(a, 'epoch-0001-batch-000002.ckpt', 1, 2, 6),
       step: 6,
       epoch: 1
     })
@@ -217,7 +228,7 @@ describe('run queue', () => {
     t.emit({
       type: 'epoch',
       record: { epoch: 1, metrics: metrics(0.3), seconds: 1, imagesPerSec: 1 },
-      checkpoint: 'epoch-0001.ckpt',
+      checkpoint: ckpt(a, 'epoch-0001.ckpt', 1, 0, 2),
       step: 2,
       best: null
     })
@@ -237,6 +248,86 @@ describe('run queue', () => {
     expect(repo.detail(a).log.some((l) => l.level === 'warn' && /was killed/.test(l.message))).toBe(
       true
     )
+  })
+
+  it('keeps the previous checkpoint until the next is in place, and falls back to it when the last is damaged', async () => {
+    const q = makeQueue()
+    const a = newRun(q)
+    const t = trainers[0]
+    const dir = repo.resumeState(a).dir!
+    for (const e of [1, 2, 3]) {
+      t.emit({
+        type: 'steps',
+        steps: [2 * e - 2, 2 * e - 1].map((s) => ({
+          step: s,
+          epoch: e,
+          loss: 1,
+          lds: null,
+          ce: null,
+          lr: 1
+        }))
+      })
+      t.emit({
+        type: 'epoch',
+        record: { epoch: e, metrics: metrics(0.1 * e), seconds: 1, imagesPerSec: 1 },
+        checkpoint: ckpt(a, `epoch-000${e}.ckpt`, e, 0, 2 * e),
+        step: 2 * e,
+        best: e === 1 ? { epoch: 1, metrics: metrics(0.1), checkpoint: 'epoch-0001.ckpt' } : null
+      })
+    }
+    // Last, previous and best are kept; epoch 2's file only as long as epoch 3's is the last.
+    expect(repo.resumeState(a)).toMatchObject({
+      checkpoint: 'epoch-0003.ckpt',
+      prevCheckpoint: 'epoch-0002.ckpt',
+      bestCheckpoint: 'epoch-0001.ckpt'
+    })
+    const { readdirSync } = await import('node:fs')
+    expect(readdirSync(dir).sort()).toEqual([
+      'epoch-0001.ckpt',
+      'epoch-0002.ckpt',
+      'epoch-0003.ckpt'
+    ])
+    writeFileSync(join(dir, 'epoch-0003.ckpt'), 'HISTCKP1 garbage') // damaged on disk
+    t.die(null)
+    await tick()
+    expect(trainers[1].sent[0]).toMatchObject({
+      type: 'start',
+      job: { checkpoint: 'epoch-0002.ckpt' }
+    })
+    expect(repo.get(a).status).toBe('running')
+    expect(repo.get(a).epochsDone).toBe(2)
+    expect(repo.epochs(a).map((e) => e.epoch)).toEqual([1, 2])
+    expect(repo.steps(a).map((s) => s.step)).toEqual([0, 1, 2, 3])
+    const warn = repo.detail(a).log.find((l) => /falling back/.test(l.message))
+    expect(warn?.level).toBe('warn')
+    expect(warn?.message).toMatch(
+      /epoch-0003\.ckpt is (damaged|truncated).*falling back to epoch-0002\.ckpt \(epoch 2\)/
+    )
+  })
+
+  it('retries a failed run from its last good checkpoint; other states answer conflict', async () => {
+    const q = makeQueue()
+    const a = newRun(q)
+    trainers[0].emit({
+      type: 'epoch',
+      record: { epoch: 1, metrics: metrics(0.3), seconds: 1, imagesPerSec: 1 },
+      checkpoint: ckpt(a, 'epoch-0001.ckpt', 1, 0, 2),
+      step: 2,
+      best: null
+    })
+    trainers[0].emit({ type: 'failed', message: 'disk full' })
+    trainers[0].die(1)
+    await tick()
+    expect(repo.get(a).status).toBe('failed')
+    expect(() => q.resume(a)).toThrow(expect.objectContaining({ code: 'conflict' }))
+    q.retry(a)
+    await tick()
+    expect(repo.get(a)).toMatchObject({ status: 'running', finishedAt: null, message: null })
+    expect(trainers[1].sent[0]).toMatchObject({
+      type: 'start',
+      job: { checkpoint: 'epoch-0001.ckpt' }
+    })
+    expect(() => q.retry(a)).toThrow(expect.objectContaining({ code: 'conflict' }))
   })
 
   it('fails a run whose trainer keeps dying without progress', async () => {

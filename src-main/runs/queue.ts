@@ -12,6 +12,8 @@ import type { RunLogEntry, RunStatus } from '../../src-preload/contract/runs'
 import type { AppContext } from '../app/context'
 import type { FromTrainer, RunJob } from '../trainer/protocol'
 import { pruneCheckpoints } from '../ml/train/checkpoints'
+import { findFallback } from './fallback'
+import { RunRecoveryRepository } from './recoveryRepository'
 import type { RunsRepository } from './repository'
 import type { TrainerClient } from './trainerClient'
 import { ConflictError } from '../../src-preload/contract/errors'
@@ -62,6 +64,7 @@ export class RunQueue {
   private readonly me: number
   private readonly maxCrashes: number
   private readonly graceMs: number
+  private readonly recovery: RunRecoveryRepository
 
   constructor(
     private ctx: AppContext,
@@ -71,6 +74,7 @@ export class RunQueue {
     this.me = opts.pid ?? process.pid
     this.maxCrashes = opts.maxCrashes ?? 2
     this.graceMs = opts.graceMs ?? 60_000
+    this.recovery = new RunRecoveryRepository(ctx.db)
   }
 
   /** The run whose trainer is alive in this process, if any. */
@@ -105,7 +109,8 @@ export class RunQueue {
             `The trainer stopped unexpectedly (the app closed or crashed); resuming from ${from}.`
           )
           this.repo.setStatus(run.id, 'queued', null)
-          if (st.dir) pruneCheckpoints(st.dir, [st.checkpoint, st.bestCheckpoint], true)
+          if (st.dir)
+            pruneCheckpoints(st.dir, [st.checkpoint, st.prevCheckpoint, st.bestCheckpoint], true)
         }
         this.repo.setOwner(run.id, this.me)
         adopted.push(run.id)
@@ -151,8 +156,26 @@ export class RunQueue {
   resume(runId: number): void {
     const run = this.repo.get(runId)
     if (run.status !== 'paused')
-      throw new ConflictError(`run ${runId} is ${run.status}; only a paused run can be resumed`)
+      throw new ConflictError(
+        `run ${runId} is ${run.status}; only a paused run can be resumed${run.status === 'failed' ? ' (retry a failed run)' : ''}`
+      )
     this.repo.setStatus(runId, 'queued', null)
+    this.enqueue(runId)
+  }
+
+  /**
+   * Puts a failed run back in the queue; it resumes from its last checkpoint that verifies (see
+   * startTrainer), or from the start when it has none.
+   */
+  retry(runId: number): void {
+    const run = this.repo.get(runId)
+    if (!this.recovery.retry(runId))
+      throw new ConflictError(`run ${runId} is ${run.status}; only a failed run can be retried`)
+    const st = this.repo.resumeState(runId)
+    const from = st.checkpoint
+      ? `checkpoint ${st.checkpoint} (epoch ${st.epochsDone})`
+      : 'the start'
+    this.log(runId, 'info', `Retrying the failed run from ${from}.`)
     this.enqueue(runId)
   }
 
@@ -234,6 +257,7 @@ export class RunQueue {
   private startTrainer(runId: number): void {
     let job: RunJob
     try {
+      this.useGoodCheckpoint(runId)
       this.repo.rewindToCheckpoint(runId)
       job = this.opts.buildJob(runId)
     } catch (err) {
@@ -270,6 +294,27 @@ export class RunQueue {
     client.send({ type: 'start', job })
   }
 
+  /**
+   * Makes the run resume from a checkpoint that verifies: a damaged last one is replaced by the
+   * newest older one that verifies (or the start), with a warning in the run's log.
+   */
+  private useGoodCheckpoint(runId: number): void {
+    const fb = findFallback(this.repo.resumeState(runId))
+    if (!fb) return
+    const pos = fb.meta?.position
+    const best = fb.meta?.best ?? null
+    this.recovery.fallBack(runId, {
+      checkpoint: fb.checkpoint,
+      step: pos?.step ?? 0,
+      epochs: pos?.epoch ?? 0,
+      best
+    })
+    const to = fb.checkpoint
+      ? `falling back to ${fb.checkpoint} (epoch ${pos!.epoch}${pos!.batch ? `, batch ${pos!.batch}` : ''})`
+      : 'no older checkpoint verifies, so the run starts over'
+    this.log(runId, 'warn', `The last ${fb.problem}; ${to}.`)
+  }
+
   private handle(a: ActiveRun, msg: FromTrainer): void {
     const id = a.runId
     const ev = this.ctx.events
@@ -301,7 +346,7 @@ export class RunQueue {
           best: msg.best
         })
         const st = this.repo.resumeState(id)
-        if (st.dir) pruneCheckpoints(st.dir, [st.checkpoint, st.bestCheckpoint])
+        if (st.dir) pruneCheckpoints(st.dir, [st.checkpoint, st.prevCheckpoint, st.bestCheckpoint])
         ev.emit({ type: 'run.epoch', runId: id, record: msg.record })
         ev.emit({ type: 'runs.changed' })
         return
@@ -396,7 +441,8 @@ export class RunQueue {
     }
     const from = st.checkpoint ? `the checkpoint after epoch ${st.epochsDone}` : 'the start'
     this.log(id, 'warn', `The trainer process ${how}; resuming from ${from}.`)
-    if (st.dir) pruneCheckpoints(st.dir, [st.checkpoint, st.bestCheckpoint], true)
+    if (st.dir)
+      pruneCheckpoints(st.dir, [st.checkpoint, st.prevCheckpoint, st.bestCheckpoint], true)
     this.repo.setStatus(id, 'queued', null)
     this.emitStatus(id)
   }

@@ -37,6 +37,7 @@ interface RunRow {
   dir: string | null
   checkpoint: string | null
   best_checkpoint: string | null
+  prev_checkpoint: string | null
   checkpoint_step: number
   owner_pid: number | null
   crash_count: number
@@ -47,6 +48,8 @@ export interface RunResumeState {
   dir: string | null
   checkpoint: string | null
   bestCheckpoint: string | null
+  /** The checkpoint before `checkpoint`, kept until the next one is verified (fallback). */
+  prevCheckpoint: string | null
   checkpointStep: number
   epochsDone: number
   hasBaseline: boolean
@@ -135,15 +138,19 @@ export class RunsRepository {
       epochs: db.prepare(
         'SELECT epoch, metrics, seconds, images_per_sec FROM run_epochs WHERE run_id = ? ORDER BY epoch'
       ),
+      // The checkpoint it replaces stays as prev_checkpoint (the fallback if this one is damaged).
       epochDone: db.prepare(
-        `UPDATE runs SET epochs_done = @epoch, checkpoint = @checkpoint, checkpoint_step = @step,
-         crash_count = 0 WHERE id = @id`
+        `UPDATE runs SET epochs_done = @epoch, prev_checkpoint = CASE WHEN checkpoint IS NULL OR
+         checkpoint = @checkpoint THEN prev_checkpoint ELSE checkpoint END,
+         checkpoint = @checkpoint, checkpoint_step = @step, crash_count = 0 WHERE id = @id`
       ),
       best: db.prepare(
         'UPDATE runs SET best_epoch = @epoch, best_metrics = @metrics, best_checkpoint = @checkpoint WHERE id = @id'
       ),
       pause: db.prepare(
-        `UPDATE runs SET status = 'paused', message = @message, checkpoint = COALESCE(@checkpoint, checkpoint),
+        `UPDATE runs SET status = 'paused', message = @message, prev_checkpoint = CASE WHEN
+         @checkpoint IS NULL OR checkpoint IS NULL OR checkpoint = @checkpoint THEN prev_checkpoint
+         ELSE checkpoint END, checkpoint = COALESCE(@checkpoint, checkpoint),
          checkpoint_step = CASE WHEN @checkpoint IS NULL THEN checkpoint_step ELSE @step END,
          owner_pid = NULL WHERE id = @id`
       ),
@@ -162,11 +169,7 @@ export class RunsRepository {
         'SELECT image_id, ap, correct_at1 FROM run_queries WHERE run_id = ? ORDER BY image_id'
       ),
       testMetrics: db.prepare('UPDATE runs SET test_metrics = ? WHERE id = ?'),
-      remove: db.prepare('DELETE FROM runs WHERE id = ?'),
-      unfinishedOnDataset: db.prepare(
-        `SELECT id, status FROM runs WHERE dataset_id = ? AND status IN ('queued','running','paused')
-         ORDER BY id`
-      )
+      remove: db.prepare('DELETE FROM runs WHERE id = ?')
     }
   }
 
@@ -254,6 +257,7 @@ export class RunsRepository {
       dir: r.dir,
       checkpoint: r.checkpoint,
       bestCheckpoint: r.best_checkpoint,
+      prevCheckpoint: r.prev_checkpoint,
       checkpointStep: r.checkpoint_step,
       epochsDone: r.epochs_done,
       hasBaseline: r.baseline_metrics !== null,
@@ -399,11 +403,6 @@ export class RunsRepository {
         correctAt1: q.correct_at1 === 1
       })
     )
-  }
-
-  /** Runs that still need a dataset's images: queued, running or paused on it. */
-  unfinishedOnDataset(datasetId: number): { id: number; status: RunStatus }[] {
-    return this.s.unfinishedOnDataset.all(datasetId) as { id: number; status: RunStatus }[]
   }
 
   /** Deletes the run and (by cascade) all its records. */

@@ -3,6 +3,7 @@
  * characters of two alphabets, 20 images each, copied into a temporary folder) and a tiny
  * config (frozen small-CNN features, 32-d embeddings) that trains an epoch in about a second.
  */
+import { spawn } from 'node:child_process'
 import { copyFileSync, mkdirSync, readdirSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -48,4 +49,41 @@ export function smallConfig(
     seed: 7,
     ...over
   }
+}
+
+/** What a finished `hist` child process left. */
+export interface HistExit {
+  code: number | null
+  signal: NodeJS.Signals | null
+  out: string
+  err: string
+}
+
+/**
+ * Runs the real `hist` bin (src-main/bin/hist.mjs) in a child process on `dataDir`. `onOutput`
+ * sees stdout + stderr so far each time more arrives and may kill the process.
+ */
+export function spawnHist(
+  dataDir: string,
+  args: string[],
+  onOutput?: (text: string, kill: (s: NodeJS.Signals) => void, pid: number) => void
+): Promise<HistExit> {
+  return new Promise((resolve) => {
+    const cp = spawn(process.execPath, [join(REPO_ROOT, 'src-main/bin/hist.mjs'), ...args], {
+      env: { ...process.env, HIST_DATA_DIR: dataDir, HIST_VERBOSE: '' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let out = ''
+    let err = ''
+    const seen = (): void => onOutput?.(out + err, (s) => cp.kill(s), cp.pid!)
+    cp.stdout.on('data', (c) => {
+      out += String(c)
+      seen()
+    })
+    cp.stderr.on('data', (c) => {
+      err += String(c)
+      seen()
+    })
+    cp.on('exit', (code, signal) => resolve({ code, signal, out, err }))
+  })
 }

@@ -97,7 +97,12 @@ function expectComplete(s: RunsServiceImpl, id: number, epochs: number): void {
   expect(existsSync(galleryPath(ctx, id))).toBe(true)
   const st = s.repo.resumeState(id)
   const ckpts = readdirSync(st.dir!).filter((f) => f.includes('.ckpt'))
-  expect(ckpts.sort()).toEqual([...new Set([st.checkpoint!, st.bestCheckpoint!])].sort())
+  // The last, the one before it (kept until its successor was verified) and the best.
+  const kept = [st.checkpoint!, st.prevCheckpoint, st.bestCheckpoint!].filter(
+    (c): c is string => !!c
+  )
+  expect(ckpts.sort()).toEqual([...new Set(kept)].sort())
+  expect(st.prevCheckpoint).not.toBeNull()
 }
 
 beforeAll(() => {

@@ -127,6 +127,9 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
     async resume({ id }): Promise<void> {
       queue.resume(id)
     },
+    async retry({ id }): Promise<void> {
+      queue.retry(id)
+    },
     async stop({ id }): Promise<void> {
       await queue.stop(id)
     },

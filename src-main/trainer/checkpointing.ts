@@ -4,7 +4,7 @@
  */
 import { join } from 'node:path'
 import type { Metrics } from '../../src-preload/contract/common'
-import { readCheckpoint, writeCheckpoint } from '../ml/train/checkpoints'
+import { CheckpointError, readCheckpoint, writeCheckpoint } from '../ml/train/checkpoints'
 import type { Position } from '../ml/train/loop'
 import type { ModelState, TrainModel } from '../ml/train/model'
 import type { RunJob } from './protocol'
@@ -57,8 +57,23 @@ export async function writeRunCheckpoint(
   writeCheckpoint(join(job.runDir, name), { meta, sections: state.sections })
 }
 
-/** Loads the best epoch's weights (not its optimiser state) into the model. */
-export function restoreBest(job: RunJob, model: TrainModel, best: NonNullable<BestEpoch>): void {
-  const ck = readCheckpoint<CheckpointMeta>(join(job.runDir, best.checkpoint))
+/**
+ * Loads the best epoch's weights (not its optimiser state) into the model. A damaged or lost
+ * best checkpoint should not cost the whole run: it returns the reason instead, and the model
+ * keeps the last epoch's weights.
+ */
+export function restoreBest(
+  job: RunJob,
+  model: TrainModel,
+  best: NonNullable<BestEpoch>
+): string | null {
+  let ck
+  try {
+    ck = readCheckpoint<CheckpointMeta>(join(job.runDir, best.checkpoint))
+  } catch (err) {
+    if (err instanceof CheckpointError) return err.message
+    throw err
+  }
   model.restoreState({ sections: ck.sections, optimizerSteps: ck.meta.optimizerSteps }, false)
+  return null
 }

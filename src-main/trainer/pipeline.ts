@@ -101,7 +101,11 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
     if (result.reason === 'cancelled') return send({ type: 'cancelled' })
     if (result.reason === 'paused') return await sendPaused(state, result.position)
     // The selected model: the best epoch's weights, evaluated on the test split.
-    if (state.best) restoreBest(job, run.model, state.best)
+    const lost = state.best ? restoreBest(job, run.model, state.best) : null
+    if (lost) {
+      send({ type: 'log', level: 'warn', message: `${lost}; the last epoch's model is tested.` })
+      state.best = null
+    }
     progress.report(phaseProgress(job, cfg.epochs, perEpoch, 'test'), true)
     await finalTest(job, run, splits, state.best?.epoch ?? cfg.epochs, progress, send)
   } finally {

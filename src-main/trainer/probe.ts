@@ -33,6 +33,10 @@ export async function probeRun(
   else warnings.push('Model selection on the test split gives optimistic test metrics.')
   const { labels } = denseLabels(train)
   const perEpoch = batchesPerEpoch(labels, cfg)
+  if (perEpoch === 0)
+    warnings.push(
+      `No full batch per epoch: the training split has ${train.length} images${cfg.modelSelection === 'val' ? ' after the validation classes are set aside' : ''}, fewer than one batch of ${cfg.batchSize} (incomplete batches are dropped). A run would not start; lower the batch size or train on more classes.`
+    )
   const backbone = await loadBackbone(cfg.backbone, {
     modelsDir: job.modelsDir,
     seed: cfg.seed,

@@ -34,6 +34,13 @@ export interface JobProgress {
   targetId?: number
 }
 
+/** Recall@K cut-offs of the HIST protocol (CUB, Cars, Omniglot…): the one list, used everywhere. */
+export const RECALL_KS: readonly number[] = [1, 2, 4, 8, 16, 32]
+/** Recall@K cut-offs for Stanford Online Products (large-scale formats). */
+export const RECALL_KS_SOP: readonly number[] = [1, 10, 100, 1000]
+/** The Recall@K columns of the paper's tables (a prefix of RECALL_KS). */
+export const RECALL_KS_TABLE: readonly number[] = RECALL_KS.slice(0, 4)
+
 /** Recall@K and friends for one evaluation. Keys of `recall` are K as strings ("1", "2", ...). */
 export interface Metrics {
   recall: Record<string, number>

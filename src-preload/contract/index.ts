@@ -4,7 +4,7 @@
  * web mode) validate at the edge with the same code. Channels are `${service}.${method}`.
  */
 import { z } from 'zod'
-import { InvalidError } from './errors'
+import { InvalidError, type WireError } from './errors'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import { experimentsSchemas, type ExperimentsService } from './experiments'
 import { explainSchemas, type ExplainService } from './explain'
@@ -44,13 +44,25 @@ export const apiSchemas = {
 
 export type ServiceName = keyof Services
 
-/** What the renderer sees as `window.api` (Electron) or builds over HTTP (web mode). */
+/**
+ * The reply envelope of one call over either transport: the result, or a plain error. The
+ * preload passes it through as is; the renderer's client (src-renderer/src/api) unwraps it and
+ * raises the same typed error for both transports.
+ */
+export type CallReply = { result?: unknown } | { error: WireError }
+
+/** The API the renderer programs against (built over `window.api` in Electron, HTTP in web mode). */
 export type HistApi = Services & {
   /** Subscribes to backend events; returns the unsubscribe function. */
   onEvent(listener: (event: AppEvent) => void): () => void
   /** URL of an image file of a registered dataset, or of its thumbnail. */
   mediaUrl(kind: 'image' | 'thumb', imageId: number): string
 }
+
+/** `window.api` as the preload exposes it: every method answers with its reply envelope. */
+export type PreloadApi = {
+  [S in ServiceName]: { [M in keyof Services[S]]: (payload?: unknown) => Promise<CallReply> }
+} & Pick<HistApi, 'onEvent' | 'mediaUrl'>
 
 /** Every channel name, for the preload's allow-list and the transports. */
 export const channels: string[] = Object.entries(apiSchemas).flatMap(([service, methods]) =>

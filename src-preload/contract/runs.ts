@@ -161,6 +161,8 @@ export const runsSchemas = {
   start: TrainConfig,
   pause: z.object({ id: Id }),
   resume: z.object({ id: Id }),
+  /** Queues a failed run again; it resumes from its last checkpoint that verifies. */
+  retry: z.object({ id: Id }),
   stop: z.object({ id: Id }),
   remove: z.object({ id: Id }),
   /** Times a few real batches to estimate seconds per epoch and memory. */
@@ -182,6 +184,7 @@ export interface RunsService {
   start(p: TrainConfigInput): Promise<RunSummary>
   pause(p: { id: number }): Promise<void>
   resume(p: { id: number }): Promise<void>
+  retry(p: { id: number }): Promise<void>
   stop(p: { id: number }): Promise<void>
   remove(p: { id: number }): Promise<void>
   probe(p: TrainConfigInput): Promise<ProbeResult>

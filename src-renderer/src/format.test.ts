@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest'
-import { formatDuration, formatNumber, formatPercent, plural } from './format'
+import {
+  backendLabel,
+  formatDuration,
+  formatNumber,
+  formatPercent,
+  plural,
+  isBelowBaseline,
+  selectionSplit
+} from './format'
 
 describe('format helpers', () => {
   it('formats durations for people', () => {
@@ -19,5 +27,24 @@ describe('format helpers', () => {
   it('pluralises', () => {
     expect(plural(1, 'image')).toBe('1 image')
     expect(plural(2, 'class', 'classes')).toBe('2 classes')
+  })
+  it('shows a placeholder, not an empty "backend", until the trainer reports in', () => {
+    expect(backendLabel('')).toBe('backend not known yet')
+    expect(backendLabel(null)).toBe('backend not known yet')
+    expect(backendLabel('wasm')).toBe('backend wasm')
+  })
+  it('names the split that selects the epoch', () => {
+    expect(selectionSplit({ modelSelection: 'test' })).toBe('test split')
+    expect(selectionSplit({ modelSelection: 'val' })).toBe('validation split')
+    expect(selectionSplit({ modelSelection: 'refit' })).toBe('validation split')
+  })
+  it('flags a run whose test R@1 fell below its untrained baseline', () => {
+    const m = (r1: number) => ({ recall: { '1': r1 } })
+    expect(isBelowBaseline({ testMetrics: m(0.467), baselineMetrics: m(0.781) })).toBe(true)
+    expect(isBelowBaseline({ testMetrics: m(0.8), baselineMetrics: m(0.781) })).toBe(false)
+    expect(isBelowBaseline({ testMetrics: null, baselineMetrics: m(0.781) })).toBe(false)
+    expect(isBelowBaseline({ belowBaseline: true, testMetrics: null, baselineMetrics: null })).toBe(
+      true
+    )
   })
 })

@@ -56,3 +56,23 @@ export function plural(n: number, word: string, many = `${word}s`): string {
 export function selectionSplit(config: { modelSelection: string }): string {
   return config.modelSelection === 'test' ? 'test split' : 'validation split'
 }
+
+/** The compute backend of a run for its header; a placeholder until the trainer reports it. */
+export function backendLabel(backend: string | null | undefined): string {
+  return backend ? `backend ${backend}` : 'backend not known yet'
+}
+
+/**
+ * Whether a run's test R@1 fell below its untrained baseline: the backend's `belowBaseline` flag
+ * (trustcore) when present, else computed from the two metrics.
+ */
+export function isBelowBaseline(run: {
+  belowBaseline?: boolean
+  testMetrics: { recall: Record<string, number> } | null
+  baselineMetrics: { recall: Record<string, number> } | null
+}): boolean {
+  if (run.belowBaseline !== undefined) return run.belowBaseline
+  const after = run.testMetrics?.recall['1']
+  const before = run.baselineMetrics?.recall['1']
+  return after !== undefined && before !== undefined && after < before
+}

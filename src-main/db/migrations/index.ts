@@ -11,6 +11,7 @@ import { m003runCheckpoints } from './003_run_checkpoints'
 import { m004datasetsSource } from './004_datasets_source'
 import { m005experiments } from './005_experiments'
 import { m006datasetCounts } from './006_dataset_counts'
+import { m007runPrevCheckpoint } from './007_run_prev_checkpoint'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -19,5 +20,6 @@ export const migrations: Migration[] = [
   m003runCheckpoints,
   m004datasetsSource,
   m005experiments,
-  m006datasetCounts
+  m006datasetCounts,
+  m007runPrevCheckpoint
 ]

@@ -43,15 +43,13 @@ import {
   toLabels
 } from './rank'
 
-/** Recall@K presets of the HIST protocol (CUB, Cars, Omniglot). */
-export const RECALL_KS = [1, 2, 4, 8, 16, 32]
-/** Recall@K presets for Stanford Online Products. */
-export const RECALL_KS_SOP = [1, 10, 100, 1000]
+/** Recall@K presets (the contract's one list): HIST protocol and Stanford Online Products. */
+export { RECALL_KS, RECALL_KS_SOP }
 
 /** Options of `evaluate`. */
 export interface EvalOptions {
   /** Recall@K cut-offs; default RECALL_KS. */
-  ks?: number[]
+  ks?: readonly number[]
   /** Also compute NMI of k-means (k = number of classes); default false. */
   nmi?: boolean
   /** Seed of k-means; default 0. */
@@ -389,3 +387,4 @@ export {
   type QueryDetail,
   type RetrievalIndexOptions
 } from './retrievalIndex'
+import { RECALL_KS, RECALL_KS_SOP } from '../../../src-preload/contract/common'

@@ -53,6 +53,8 @@ export class ExplainRunner {
       const p = this.pending.get(reply.id)
       if (!p) return
       this.pending.delete(reply.id)
+      // An idle worker must not keep the process alive (the CLI and benches exit when done).
+      if (!this.pending.size) w.unref()
       if (reply.type === 'error') p.reject(new Error(reply.message))
       else p.resolve(reply)
     })
@@ -74,7 +76,9 @@ export class ExplainRunner {
     const id = this.nextId++
     return new Promise((resolve, reject) => {
       this.pending.set(id, { resolve, reject })
-      this.ensure().postMessage({ ...req, id })
+      const w = this.ensure()
+      w.ref() // a pending answer keeps the process alive
+      w.postMessage({ ...req, id })
     })
   }
 

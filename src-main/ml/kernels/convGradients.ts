@@ -7,6 +7,8 @@
  * gradient tape (kernelDepth > 0), and it accepts a Tensor as a kernel's output.
  */
 import * as tf from '@tensorflow/tfjs'
+import { depthwiseFilterGradSimd, depthwiseInputGradSimd } from './trainingKernels'
+import { fastTranspose } from './transpose'
 
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 type Rounding = 'floor' | 'round' | 'ceil' | undefined
@@ -132,10 +134,13 @@ export function conv2DBackpropFilter(
       top === 0 &&
       left === 0
     ) {
-      // 1×1 stride 1: dW = Xᵀ · dY as a plain matmul (wasm's transposed matmul is 20–40× slower).
+      // 1×1 stride 1: dW = Xᵀ · dY as a plain matmul (wasm's transposed matmul is 20–40× slower),
+      // transposing the smaller of the two full-size operands (SIMD transpose when on).
       const m = x.shape[0] * x.shape[1] * x.shape[2]
-      const g = tf.matMul(tf.transpose(tf.reshape(dy, [m, co])), tf.reshape(x, [m, ci]))
-      return tf.reshape(tf.transpose(g), filterShape)
+      const x2 = tf.reshape(x, [m, ci]) as tf.Tensor2D
+      const d2 = tf.reshape(dy, [m, co]) as tf.Tensor2D
+      if (ci <= co) return tf.reshape(tf.matMul(fastTranspose(x2), d2), filterShape)
+      return tf.reshape(fastTranspose(tf.matMul(fastTranspose(d2), x2)), filterShape)
     }
     const xc = tf.transpose(correlationInput(x, info), [3, 1, 2, 0]) as tf.Tensor4D // [Ci, H', W', N]
     const f = tf.transpose(dy, [1, 2, 0, 3]) as tf.Tensor4D // [Ho, Wo, N, Co]
@@ -206,6 +211,11 @@ export function depthwiseBackpropFilter(
     const [kh, kw, c, mult] = filterShape
     const n = x.shape[0]
     const xp = correlationInput(x, info)
+    if (mult === 1) {
+      // One SIMD pass over x and dy with a cache-resident [kh, kw, C] accumulator.
+      const fast = depthwiseFilterGradSimd(xp, dy, kh, kw, info.strideHeight, info.strideWidth)
+      if (fast) return fast
+    }
     const xc = tf.reshape(tf.transpose(xp, [1, 2, 0, 3]), [
       1,
       xp.shape[1],
@@ -250,6 +260,17 @@ export function depthwiseBackpropInput(
   )
   return tf.tidy(() => {
     const [kh, kw, c, mult] = filter.shape
+    if (mult === 1 && info.dilationHeight === 1 && info.dilationWidth === 1) {
+      // One SIMD scatter into the padded input, then the padding is cropped off.
+      const hp = kh + (info.outHeight - 1) * info.strideHeight
+      const wp = kw + (info.outWidth - 1) * info.strideWidth
+      const padded = depthwiseInputGradSimd(dy, filter, hp, wp, info.strideHeight, info.strideWidth)
+      if (padded) {
+        const { top, left } = info.padInfo
+        const h = padOrCrop(padded, 1, -top, inputShape[1] + top - hp)
+        return padOrCrop(h, 2, -left, inputShape[2] + left - wp)
+      }
+    }
     // Transposed convolution: zero-dilate dy by the stride, pad so that every input pixel sees
     // the full (flipped) filter, then a stride-1 'valid' depthwise conv.
     const g = transposedConvInput(dy, info, inputShape[1], inputShape[2])

@@ -19,6 +19,7 @@ import { loadNativeKernel } from '../eval/native'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam'
 import { registerDistanceKernels } from './distance'
 import { registerTransposeKernel } from './transpose'
+import { registerTrainingKernels } from './trainingKernels'
 import { tfjsVersionMismatch } from './version'
 import { registerMissingWasmGradients, replaceSlowWasmKernels } from './wasmGradients'
 import { setSimdEnabled, simdKernelsFor } from './wasmSimd'
@@ -50,8 +51,14 @@ function wasmSimd(mismatch: string | null): FastPathStatus {
   registerTransposeKernel()
   registerDistanceKernels()
   registerWasmAdamKernel()
+  registerTrainingKernels()
   setSimdEnabled(true)
-  return { name, active: true, detail: 'fused Adam, Mahalanobis distance and transpose (f32x4)' }
+  return {
+    name,
+    active: true,
+    detail:
+      'fused Adam, Mahalanobis distance, transpose, depthwise filter and relu6 gradients (f32x4)'
+  }
 }
 
 function wasmGradients(mismatch: string | null): FastPathStatus {

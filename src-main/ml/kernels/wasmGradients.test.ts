@@ -2,6 +2,8 @@ import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createRng, normalArray } from '../util/rng'
+import { registerFastKernels } from './index'
+import { depthwiseFilterGradSimd } from './trainingKernels'
 import { WASM_GRADIENT_KERNELS, WASM_REPLACED_KERNELS, ensureWasmGradients } from './wasmGradients'
 
 type Inputs = Record<string, { shape: number[]; data: Float32Array }>
@@ -62,6 +64,8 @@ beforeAll(async () => {
   ensureWasmGradients()
   await tf.setBackend('wasm')
   await tf.ready()
+  // As the backend start-up does: the SIMD depthwise-filter and relu6 gradients too.
+  registerFastKernels('wasm')
 })
 
 describe('wasm gradient kernels', () => {
@@ -93,6 +97,74 @@ describe('wasm gradient kernels', () => {
       )
     })
   }
+
+  for (const [s, pad, k, side] of convCases) {
+    it(`depthwise ${k}x${k} stride ${s} ${pad}, 8 channels (SIMD filter gradient) agrees with cpu`, async () => {
+      await expectAgree({ x: make([2, side, side, 8], 30), w: make([k, k, 8, 1], 31) }, (t) =>
+        tf.depthwiseConv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, s, pad)
+      )
+    })
+  }
+
+  it('1×1 convolutions with more inputs than outputs and the reverse agree with cpu', async () => {
+    for (const [ci, co] of [
+      [8, 4],
+      [4, 12]
+    ]) {
+      await expectAgree({ x: make([2, 5, 6, ci], 50), w: make([1, 1, ci, co], 51) }, (t) =>
+        tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, 1, 'same')
+      )
+    }
+  })
+
+  it('the SIMD depthwise filter gradient runs for channels in fours, not otherwise', () => {
+    const xp = tf.ones([1, 5, 5, 8]) as tf.Tensor4D
+    const dy = tf.ones([1, 3, 3, 8]) as tf.Tensor4D
+    const g = depthwiseFilterGradSimd(xp, dy, 3, 3, 1, 1)
+    expect(g?.shape).toEqual([3, 3, 8, 1])
+    expect(Array.from(g!.dataSync()).every((v) => v === 9)).toBe(true)
+    const odd = tf.ones([1, 5, 5, 3]) as tf.Tensor4D
+    expect(
+      depthwiseFilterGradSimd(odd, tf.ones([1, 3, 3, 3]) as tf.Tensor4D, 3, 3, 1, 1)
+    ).toBeNull()
+    tf.dispose([xp, dy, g!, odd])
+  })
+
+  it('clone (Identity) shares the buffer instead of copying it, and stays valid alone', () => {
+    const x = tf.tensor2d([1, 2, 3, 4], [2, 2])
+    const y = tf.clone(x)
+    expect(y.dataId).toBe(x.dataId) // no second buffer
+    x.dispose()
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4])
+    const v = tf.variable(y)
+    v.assign(tf.zeros([2, 2]))
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3, 4]) // assign re-points, never writes in place
+    tf.dispose([y, v])
+  })
+
+  it('relu6 gradient (SIMD) agrees with cpu, at 0 and 6 exactly and on a ragged size', async () => {
+    const x = make([3, 5, 7], 32)
+    x.data = x.data.map((v) => v * 5)
+    x.data.set([0, 6, -0, 6.0000005, 5.9999995, -1e-30], 0)
+    await expectAgree({ x }, (t) => tf.relu6(t.x))
+  })
+
+  it('a MobileNet-style block backward runs the SIMD kernels, not LessEqual or an image-sized depthwise', async () => {
+    const x = tf.randomNormal([2, 9, 9, 8], 0, 1, 'float32', 40) as tf.Tensor4D
+    const w = tf.randomNormal([3, 3, 8, 1], 0, 1, 'float32', 41) as tf.Tensor4D
+    const info = await tf.profile(() => {
+      const g = tf.grads((a: tf.Tensor, b: tf.Tensor) =>
+        tf.sum(tf.relu6(tf.depthwiseConv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same')))
+      )([x, w])
+      tf.dispose(g)
+    })
+    const names = new Set(info.kernels.map((k) => k.name))
+    expect(names).toContain('HistStudioRelu6Grad')
+    expect(names).toContain('HistStudioDepthwiseFilterGrad')
+    expect(names).toContain('HistStudioDepthwiseInputGrad')
+    expect(names).not.toContain('LessEqual')
+    tf.dispose([x, w])
+  })
 
   it('depthwise with channel multiplier 2 agrees with cpu', async () => {
     await expectAgree({ x: make([1, 6, 5, 2], 5), w: make([3, 3, 2, 2], 6) }, (t) =>

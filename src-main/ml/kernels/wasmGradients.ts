@@ -80,7 +80,29 @@ function untransposedMatMul(orig: tf.KernelConfig): tf.KernelFunc {
 }
 
 /** Kernels wasm has but that are slow enough to dominate a training step; replaced or wrapped. */
-export const WASM_REPLACED_KERNELS = ['Conv2DBackpropInput', 'BatchMatMul', '_FusedMatMul'] as const
+export const WASM_REPLACED_KERNELS = [
+  'Conv2DBackpropInput',
+  'BatchMatMul',
+  '_FusedMatMul',
+  'Identity'
+] as const
+
+/**
+ * Identity (tf.clone, and every tensor the engine saves for a gradient) shares the buffer by
+ * reference count, as it does on cpu, webgl and webgpu, instead of copying it: wasm's own copy
+ * cost a full pass per saved activation and doubled their memory in a training step. Tensors are
+ * immutable (kernels write only to fresh outputs, variables are re-pointed on assign), so
+ * sharing is safe; wasm's Reshape already shares the same way.
+ */
+function sharedIdentity(orig: tf.KernelConfig | undefined): tf.KernelFunc {
+  return (args) => {
+    const x = (args.inputs as unknown as { x: tf.TensorInfo }).x
+    const backend = args.backend as unknown as { incRef(id: tf.DataId): void }
+    if (x.dtype === 'string' && orig) return orig.kernelFunc(args)
+    backend.incRef(x.dataId)
+    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype }
+  }
+}
 
 let missingDone: string[] | null = null
 let replacedDone: string[] | null = null
@@ -138,6 +160,8 @@ export function replaceSlowWasmKernels(): string[] {
     ) as unknown as tf.TensorInfo
   })
   replacedDone.push('Conv2DBackpropInput')
+  replace('Identity', sharedIdentity)
+  replacedDone.push('Identity')
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const orig = tf.getKernel(name, 'wasm')
     if (!orig) continue

@@ -17,7 +17,9 @@ import * as tf from '@tensorflow/tfjs'
 import { adamFn } from './simd/adam.simd'
 import { assemble } from './simd/assembler'
 import { distBackFn } from './simd/distBack.simd'
+import { depthwiseFilterFn, depthwiseInputFn } from './simd/depthwiseGrads.simd'
 import { distPrepFn } from './simd/distPrep.simd'
+import { relu6GradFn } from './simd/relu6Grad.simd'
 import { transposeFn } from './simd/transpose.simd'
 
 /** The module's exports (all pointers are byte offsets into the backend's heap). */
@@ -51,6 +53,40 @@ export interface SimdKernels {
     rows: number,
     cols: number
   ): void
+  /** Depthwise conv filter gradient; see depthwiseFilterFn. */
+  dwFilter(
+    x: number,
+    dy: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    cb: number,
+    ho: number,
+    wo: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number
+  ): void
+  /** Depthwise conv input gradient (padded); see depthwiseInputFn. */
+  dwInput(
+    w: number,
+    dy: number,
+    out: number,
+    n: number,
+    hp: number,
+    wp: number,
+    cb: number,
+    ho: number,
+    wo: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number
+  ): void
+  /** relu6 gradient; see relu6GradFn. */
+  relu6Grad(x: number, dy: number, out: number, n: number): void
   /** 2-D transpose; see transposeFn. */
   transpose(src: number, dst: number, rows: number, cols: number): void
   /** Mahalanobis backward element-wise part; see distBackFn. */
@@ -71,7 +107,15 @@ export interface SimdKernels {
 
 /** The wasm bytes (exported for the validation test). */
 export function simdModuleBytes(): Uint8Array {
-  return assemble([adamFn(), distPrepFn(), distBackFn(), transposeFn()])
+  return assemble([
+    adamFn(),
+    distPrepFn(),
+    distBackFn(),
+    transposeFn(),
+    depthwiseFilterFn(),
+    depthwiseInputFn(),
+    relu6GradFn()
+  ])
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ import {
   writeSync
 } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
 const MAGIC = 'HISTCKP1'
 
@@ -57,7 +58,7 @@ interface Header {
 
 const align8 = (n: number): number => (n + 7) & ~7
 
-/** Writes a checkpoint atomically (temp file, fsync, rename, fsync of the folder). */
+/** Writes a checkpoint atomically (temp file, fsync, read-back check, rename, fsync of the folder). */
 export function writeCheckpoint(file: string, ckpt: Checkpoint): void {
   mkdirSync(dirname(file), { recursive: true })
   const tensors: HeaderTensor[] = []
@@ -108,6 +109,14 @@ export function writeCheckpoint(file: string, ckpt: Checkpoint): void {
   } finally {
     closeSync(fd)
   }
+  // Read it back and check the checksum before the name is taken: a checkpoint that reaches
+  // its final name has been verified, so the previous one may be let go only after this.
+  try {
+    verifiedFile(file, readFileSync(tmp))
+  } catch (err) {
+    rmSync(tmp, { force: true })
+    throw err
+  }
   renameSync(tmp, file)
   // Make the rename itself durable; not every platform lets a folder be opened, hence the try.
   try {
@@ -119,25 +128,76 @@ export function writeCheckpoint(file: string, ckpt: Checkpoint): void {
   }
 }
 
-/** Reads and verifies a checkpoint; throws a clear error for a damaged or foreign file. */
-export function readCheckpoint<M = unknown>(file: string): Checkpoint<M> {
-  const buf = readFileSync(file)
-  if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC) {
-    throw new Error(`${file} is not a HIST Studio checkpoint`)
+/**
+ * A checkpoint file that cannot be used: missing, foreign, truncated or damaged. The message
+ * names the file and the problem, never the file's content.
+ */
+export class CheckpointError extends InvalidError {
+  constructor(
+    readonly file: string,
+    readonly problem: string
+  ) {
+    super(`checkpoint ${file} ${problem}`)
+    this.name = 'CheckpointError'
   }
+}
+
+/** A checkpoint's header and data block, checked against its checksum. */
+interface VerifiedFile {
+  header: Header
+  data: Buffer
+}
+
+function verifiedFile(file: string, buf?: Buffer): VerifiedFile {
+  if (!buf) {
+    try {
+      buf = readFileSync(file)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      throw new CheckpointError(file, code === 'ENOENT' ? 'is missing' : 'cannot be read')
+    }
+  }
+  if (buf.length < MAGIC.length + 4 || buf.toString('latin1', 0, MAGIC.length) !== MAGIC)
+    throw new CheckpointError(file, 'is not a HIST Studio checkpoint (or is empty)')
   const hlen = buf.readUInt32LE(MAGIC.length)
   const start = MAGIC.length + 4
-  if (start + hlen > buf.length) throw new Error(`checkpoint ${file} is truncated (header)`)
-  const header = JSON.parse(buf.toString('utf8', start, start + hlen)) as Header
-  const dataStart = align8(start + hlen)
-  const data = buf.subarray(dataStart)
+  if (start + hlen > buf.length) throw new CheckpointError(file, 'is truncated (header)')
+  let header: Header
+  try {
+    header = JSON.parse(buf.toString('utf8', start, start + hlen)) as Header
+  } catch {
+    throw new CheckpointError(file, 'is damaged (unreadable header)')
+  }
+  if (!header || typeof header.sha1 !== 'string' || !Array.isArray(header.tensors))
+    throw new CheckpointError(file, 'is damaged (unreadable header)')
+  const data = buf.subarray(align8(start + hlen))
+  const expected = header.tensors.reduce(
+    (end, t) => Math.max(end, t.offset + align8(t.length * 4)),
+    0
+  )
+  if (data.length < expected)
+    throw new CheckpointError(file, `is truncated (${data.length} of ${expected} data bytes)`)
   const sha1 = createHash('sha1').update(data).digest('hex')
-  if (sha1 !== header.sha1) throw new Error(`checkpoint ${file} is damaged (checksum mismatch)`)
+  if (sha1 !== header.sha1) throw new CheckpointError(file, 'is damaged (checksum mismatch)')
+  return { header, data }
+}
+
+/**
+ * Checks a checkpoint file against its checksum without building its arrays; returns its JSON
+ * metadata. Throws CheckpointError for a missing, foreign, truncated or damaged file.
+ */
+export function verifyCheckpoint<M = unknown>(file: string): M {
+  return verifiedFile(file).header.meta as M
+}
+
+/** Reads and verifies a checkpoint; throws CheckpointError for a damaged or foreign file. */
+export function readCheckpoint<M = unknown>(file: string): Checkpoint<M> {
+  const { header, data } = verifiedFile(file)
   const sections: CheckpointSections = {}
   for (const t of header.tensors) {
     const bytes = t.length * 4
     if (t.offset + bytes > data.length)
-      throw new Error(`checkpoint ${file} is truncated (${t.section}/${t.name})`)
+      throw new CheckpointError(file, `is truncated (${t.section}/${t.name})`)
     // Copy into a fresh, aligned buffer: the file buffer's offset need not be 4-aligned.
     const copy = new Uint8Array(bytes)
     copy.set(data.subarray(t.offset, t.offset + bytes))

@@ -188,7 +188,10 @@ export class TrainModel implements FitModel {
       }
     }
     load('head', (w) => this.head.setWeights(w))
-    load('loss', (w) => this.loss.setWeights(w))
+    // A parameter-free loss (multi-similarity, triplet) writes an empty section, and a
+    // checkpoint file keeps no empty section: nothing to restore then.
+    if (this.loss.paramGroups.length || state.sections.loss)
+      load('loss', (w) => this.loss.setWeights(w))
     if (this.trainsBackbone) load('backbone', (w) => this.backbone!.setWeights(w))
     if (withOptimizer)
       load('optimizer', (w) => this.optimizer.setState({ step: state.optimizerSteps, tensors: w }))

@@ -5,10 +5,10 @@
  * problem (missing, a folder, not readable, too large, not JSON) and nothing of what is inside.
  */
 import { readFileSync, statSync } from 'node:fs'
+import { InvalidError } from '../../../src-preload/contract/errors'
 
-/** A local file the app could not use; the message names the file and the problem only. */
-export class FileProblemError extends Error {
-  readonly code = 'invalid_payload'
+/** A local file the app could not use (400); the message names the file and the problem only. */
+export class FileProblemError extends InvalidError {
   constructor(
     readonly file: string,
     readonly problem: string

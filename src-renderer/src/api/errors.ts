@@ -1,10 +1,6 @@
-import type { WireError } from '../../../src-preload/contract/wire'
+import type { FieldIssue, WireError } from '../../../src-preload/contract'
 
-/** One field-level problem reported by the backend, `path` is dotted (e.g. `split.trainRatio`). */
-export interface FieldIssue {
-  path: string
-  message: string
-}
+export type { FieldIssue }
 
 /** Error of an API call, carrying the wire error code and per-field issues for forms. */
 export class ApiError extends Error {
@@ -26,6 +22,11 @@ export class ApiError extends Error {
     this.code = code
     this.issues = issues
     this.status = status
+  }
+
+  /** The error of a failed call from its reply envelope: the same over IPC and HTTP. */
+  static fromWire(error: WireError, status = 0): ApiError {
+    return new ApiError(error.message, error.code ?? 'internal', error.issues ?? [], status)
   }
 }
 

@@ -78,8 +78,7 @@ export function createWebApi(opts: WebApiOptions): WebApi {
     }
     if (!res.ok || body.error) {
       const e = body.error
-      if (e && typeof e.message === 'string')
-        throw new ApiError(e.message, e.code ?? 'internal', e.issues ?? [], res.status)
+      if (e && typeof e.message === 'string') throw ApiError.fromWire(e, res.status)
       throw new ApiError(
         `The server answered ${res.status} ${res.statusText || ''}`.trim(),
         statusCode(res.status),

@@ -64,7 +64,13 @@ export function sensitivityOption(e: ExperimentDetail): EChartsCoreOption {
       min: 'dataMin',
       max: 'dataMax'
     },
-    yAxis: { type: 'value', name: '%', scale: true },
+    yAxis: {
+      type: 'value',
+      name: '%',
+      // Percentages: a little room around the data, never beyond 0…100.
+      min: (v: { min: number }) => Math.max(0, Math.floor(v.min / 5) * 5 - 5),
+      max: (v: { max: number }) => Math.min(100, Math.ceil(v.max / 5) * 5 + 5)
+    },
     series: [
       {
         name: 'test R@1',

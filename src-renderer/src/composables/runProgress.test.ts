@@ -32,6 +32,16 @@ describe('run progress text', () => {
     expect([t.done, t.total]).toEqual([35, 300])
   })
 
+  it('counts the refit on all classes like training', () => {
+    const refit = {
+      ...p({ epoch: 1, batch: 2, batches: 10 }),
+      phase: 'refit'
+    } as unknown as RunProgress
+    const t = describeProgress(refit, 'running', false)
+    expect(t.title).toMatch(/Refitting/)
+    expect(t.counter).toBe('epoch 1 / 10 · batch 2 / 10')
+  })
+
   it('shows no meaningless batch counter while evaluating', () => {
     const t = describeProgress(
       p({ phase: 'eval', epoch: 3, batch: 0, batches: 30 }),

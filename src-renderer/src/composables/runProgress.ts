@@ -4,12 +4,13 @@
  */
 import type { RunProgress, RunStatus } from '../../../src-preload/contract'
 
-/** Titles of the trainer's phases. */
-export const PHASES: Record<RunProgress['phase'], string> = {
+/** Titles of the trainer's phases ('refit': training again on all classes, trustcore). */
+export const PHASES: Record<string, string> = {
   features: 'Computing backbone features',
   baseline: 'Measuring the untrained model',
   train: 'Training',
   eval: 'Evaluating',
+  refit: 'Refitting on all training classes',
   test: 'Final test'
 }
 
@@ -48,10 +49,12 @@ export function describeProgress(
     }
   const title = PHASES[p.phase] ?? p.phase
   const epoch = `epoch ${p.epoch} / ${p.epochs}`
-  switch (p.phase) {
+  const phase: string = p.phase
+  switch (phase) {
     case 'features':
       return { title, counter: `image ${p.batch} / ${p.batches}`, done: p.batch, total: p.batches }
     case 'train':
+    case 'refit':
       return {
         title,
         counter: `${epoch} · batch ${p.batch} / ${p.batches}`,

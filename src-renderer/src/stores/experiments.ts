@@ -20,23 +20,38 @@ export const useExperimentsStore = defineStore('experiments', () => {
   /** The latest progress of each run that is training now. */
   const progress = ref<Record<number, RunProgress>>({})
 
+  // Refreshes overlap under load; only the latest request's answer may land, or an older,
+  // slower answer would overwrite a fresher one and leave the page stale.
+  let loadSeq = 0
+  let openSeq = 0
+
   async function load(): Promise<void> {
+    const seq = ++loadSeq
     try {
-      list.value = await getApi().experiments.list()
+      const l = await getApi().experiments.list()
+      if (seq !== loadSeq) return
+      list.value = l
       error.value = null
     } catch (err) {
-      error.value = errorMessage(err)
+      if (seq === loadSeq) error.value = errorMessage(err)
     } finally {
       loaded.value = true
     }
   }
 
+  /** The experiment the page shows (what refreshes reload, even before its first answer). */
+  let viewed: number | null = null
+
   async function open(id: number): Promise<void> {
+    viewed = id
+    const seq = ++openSeq
     try {
-      current.value = await getApi().experiments.get({ id })
+      const e = await getApi().experiments.get({ id })
+      if (seq !== openSeq) return
+      current.value = e
       currentError.value = null
     } catch (err) {
-      currentError.value = errorMessage(err)
+      if (seq === openSeq) currentError.value = errorMessage(err)
     }
   }
 
@@ -71,14 +86,17 @@ export const useExperimentsStore = defineStore('experiments', () => {
     if (current.value?.id === id) current.value = null
   }
 
-  const ownsRun = (runId: number): boolean => !!current.value?.points.some((p) => p.runId === runId)
+  /** Whether a run belongs to the shown experiment (not loaded yet: assume it does). */
+  const ownsRun = (runId: number): boolean =>
+    viewed !== null &&
+    (current.value?.id !== viewed || current.value.points.some((p) => p.runId === runId))
   let timer: ReturnType<typeof setTimeout> | null = null
   /** Refetches the open experiment (and the list) at most every 300 ms. */
   function refreshSoon(): void {
     if (timer) return
     timer = setTimeout(() => {
       timer = null
-      if (current.value) void open(current.value.id)
+      if (viewed !== null) void open(viewed)
       if (loaded.value) void load()
     }, 300)
   }

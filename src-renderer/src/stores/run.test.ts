@@ -1,5 +1,5 @@
 import { createPinia, setActivePinia } from 'pinia'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   TrainConfig,
   type AppEvent,
@@ -39,6 +39,7 @@ function fakeApi() {
   let release: ((d: RunDetail) => void) | null = null
   let gets = 0
   let unpause: (() => void) | null = null
+  const evaluated: number[] = []
   const api = {
     onEvent: (l: (e: AppEvent) => void) => {
       listeners.add(l)
@@ -48,6 +49,10 @@ function fakeApi() {
     runs: {
       // The real pause returns only once the trainer has stopped at a batch boundary.
       pause: () => new Promise<void>((r) => (unpause = r)),
+      evaluateBest: async ({ id }: { id: number }) => {
+        evaluated.push(id)
+        return {}
+      },
       get: () => {
         gets++
         return new Promise<RunDetail>((r) => (release = r))
@@ -59,6 +64,7 @@ function fakeApi() {
     emit: (e: AppEvent) => listeners.forEach((l) => l(e)),
     resolveGet: (d: RunDetail) => release!(d),
     finishPause: () => unpause!(),
+    evaluated,
     gets: () => gets
   }
 }
@@ -138,5 +144,23 @@ describe('run store (live run view)', () => {
     expect(store.pausing).toBe(true) // the status event has not arrived yet
     f.emit({ type: 'run.status', runId: 9, status: 'paused', message: null })
     expect(store.pausing).toBe(false)
+  })
+
+  it('evaluates a stopped run’s best checkpoint and reloads it with its test metrics', async () => {
+    const store = useRunStore()
+    const opening = store.open(9)
+    f.resolveGet({ ...detail([0]), status: 'cancelled', bestEpoch: 1 })
+    await opening
+    const evaluating = store.evaluateBest()
+    expect(store.evaluating).toBe(true)
+    await vi.waitFor(() => expect(f.gets()).toBe(2))
+    expect(f.evaluated).toEqual([9])
+    const done = { ...detail([0]), status: 'cancelled' as const, bestEpoch: 1 }
+    done.testMetrics = { recall: { '1': 0.5 }, rPrecision: 0.4, mapAtR: 0.3, nmi: 0.2 } as never
+    f.resolveGet(done)
+    await evaluating
+    expect(store.evaluating).toBe(false)
+    expect(store.detail!.testMetrics?.recall['1']).toBe(0.5)
+    expect(f.gets()).toBe(2)
   })
 })

@@ -70,8 +70,32 @@ export const useRunStore = defineStore('run', () => {
   }
   /** Resumes a paused job. */
   const resume = (): Promise<void> => act(() => getApi().runs.resume({ id: wanted! }))
+  /** Queues a failed run again from its last checkpoint that verifies. */
+  const retry = (): Promise<void> => act(() => getApi().runs.retry({ id: wanted! }))
   /** Stops the job; it keeps the best checkpoint so far. */
   const stop = (): Promise<void> => act(() => getApi().runs.stop({ id: wanted! }))
+
+  /** The best checkpoint of a stopped run is being evaluated on the test split. */
+  const evaluating = ref(false)
+  /**
+   * Evaluates a stopped (cancelled or failed) run's best checkpoint on the test split
+   * (`runs.evaluateBest`, see API-NOTES), then reloads the run with its test metrics.
+   */
+  async function evaluateBest(): Promise<void> {
+    const id = wanted
+    if (id === null) return
+    evaluating.value = true
+    try {
+      await act(async () => {
+        const runs = getApi().runs as Partial<{ evaluateBest(p: { id: number }): Promise<unknown> }>
+        if (!runs.evaluateBest) throw new Error('This backend cannot evaluate a stopped run yet.')
+        await runs.evaluateBest({ id })
+      })
+      if (!actionError.value && wanted === id) await open(id)
+    } finally {
+      evaluating.value = false
+    }
+  }
 
   /** Exports the run (config, metrics, model) to a folder; returns the written path. */
   async function exportTo(outDir: string): Promise<string | null> {
@@ -120,10 +144,13 @@ export const useRunStore = defineStore('run', () => {
     loading,
     actionError,
     pausing,
+    evaluating,
+    evaluateBest,
     open,
     close,
     pause,
     resume,
+    retry,
     stop,
     exportTo
   }
