@@ -23,7 +23,11 @@ export function webgpuTestEnv(): string | null {
   if (!process.env.XDG_RUNTIME_DIR)
     process.env.XDG_RUNTIME_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-xdg-'))
   if (process.platform !== 'linux') return null
-  if (!process.env.VK_ICD_FILENAMES) process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
+  if (!process.env.VK_ICD_FILENAMES) {
+    if (!fs.existsSync(SWIFTSHADER_ICD))
+      return `the Vulkan ICD file ${SWIFTSHADER_ICD} is absent (install chromium, or set VK_ICD_FILENAMES)`
+    process.env.VK_ICD_FILENAMES = SWIFTSHADER_ICD
+  }
   const missing = process.env.VK_ICD_FILENAMES.split(':').filter((f) => !fs.existsSync(f))
   return missing.length
     ? `the Vulkan ICD file ${missing.join(', ')} is absent (install chromium, or set VK_ICD_FILENAMES)`
