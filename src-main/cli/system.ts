@@ -8,6 +8,7 @@ import { closeContext } from '../app/context'
 import { backendLines, createSystemService, startBackendProbe } from '../services/system'
 import { describeAdapter } from '../ml/backend'
 import { deviceOption, openCliContext, printResult } from './common'
+import { invoke } from '../dispatch'
 
 /** One line per fast path, e.g. "wasm-simd: on (fused Adam …)" or "wasm-simd: off: …". */
 export function fastPathLines(paths: FastPathStatus[] | null): string[] {
@@ -51,7 +52,7 @@ export function registerSystem(program: Command): void {
       const ctx = openCliContext(cmd)
       try {
         await startBackendProbe(ctx)
-        const status = await createSystemService(ctx).status()
+        const status = await invoke('system', createSystemService(ctx), 'status', undefined)
         printResult(opts.json, status, () => formatSystem(status))
       } finally {
         closeContext(ctx)

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { Id, NoInput, type Metrics } from './common'
 import { SplitSpec } from './datasets'
+import type { ServiceOf } from './define'
 import { COMPUTE_DEVICES } from './system'
 
 export const LossName = z.enum([
@@ -178,15 +179,19 @@ export interface ProbeResult {
   warnings: string[]
 }
 
-export interface RunsService {
-  list(): Promise<RunSummary[]>
-  get(p: { id: number }): Promise<RunDetail>
-  start(p: TrainConfigInput): Promise<RunSummary>
-  pause(p: { id: number }): Promise<void>
-  resume(p: { id: number }): Promise<void>
-  retry(p: { id: number }): Promise<void>
-  stop(p: { id: number }): Promise<void>
-  remove(p: { id: number }): Promise<void>
-  probe(p: TrainConfigInput): Promise<ProbeResult>
-  exportRun(p: { id: number; outDir: string }): Promise<{ path: string }>
-}
+/** The runs service: payloads from `runsSchemas`, results named here (see define.ts). */
+export type RunsService = ServiceOf<
+  typeof runsSchemas,
+  {
+    list: RunSummary[]
+    get: RunDetail
+    start: RunSummary
+    pause: void
+    resume: void
+    retry: void
+    stop: void
+    remove: void
+    probe: ProbeResult
+    exportRun: { path: string }
+  }
+>
