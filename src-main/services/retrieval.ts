@@ -26,6 +26,7 @@ import { runDirOf } from '../retrieval/galleryIo'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
 import type { AppContext } from '../app/context'
+import { releaseEngineCaches } from '../ml/eval'
 
 /** Options of createRetrievalService (tests inject a model loader). */
 export interface RetrievalOptions {
@@ -208,7 +209,12 @@ export function createRetrievalService(
     /** Config differences (flattened TrainConfig keys) and best metrics of 2–8 runs, in order. */
     async compare(p) {
       const { runIds } = parse(retrievalSchemas.compare, p, 'compare')
-      return compareRuns(runIds.map((id) => repo.run(id))) satisfies Comparison
+      const runs = runIds.map((id) => repo.run(id))
+      // Per-query results of the runs that have a test evaluation (intervals, paired gaps).
+      const queries = new Map(
+        runs.filter((r) => r.testMetrics).map((r) => [r.id, repo.queries(r.id)] as const)
+      )
+      return compareRuns(runs, queries) satisfies Comparison
     },
 
     /**
@@ -251,6 +257,8 @@ export function createRetrievalService(
     dispose() {
       store.clear()
       models.clear()
+      // The tfjs similarity engine keeps the last searched gallery on the backend.
+      releaseEngineCaches()
     }
   }
 }
