@@ -49,7 +49,9 @@ function run(
     bestMetrics: m,
     baselineMetrics: m,
     testMetrics: m,
-    epochsDone: 1
+    epochsDone: 1,
+    tags: [],
+    note: ''
   }
 }
 

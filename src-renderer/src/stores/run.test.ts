@@ -27,6 +27,8 @@ function detail(steps: number[]): RunDetail {
     baselineMetrics: null,
     testMetrics: null,
     epochsDone: 0,
+    tags: [],
+    note: '',
     steps: steps.map((step) => ({ step, epoch: 1, loss: 1, lds: null, ce: null, lr: 1e-3 })),
     epochs: [],
     log: []
