@@ -28,6 +28,7 @@ import {
   trainInputFromOptions,
   type TrainOptions
 } from './train'
+import { invoke } from '../dispatch'
 
 interface SweepOptions extends TrainOptions {
   param: string
@@ -154,7 +155,9 @@ async function sweepCommand(cmd: Command, o: SweepOptions): Promise<void> {
     if (o.param2 === o.param) throw new UsageError('--param2 must differ from --param')
     axes.push(parseAxis(o.param2, o.values2!, 'param2'))
   }
-  await runExperiment(cmd, o, (svc, base) => svc.createSweep({ base, axes, name: o.name }))
+  await runExperiment(cmd, o, (svc, base) =>
+    invoke('experiments', svc, 'createSweep', { base, axes, name: o.name })
+  )
 }
 
 async function ablationCommand(cmd: Command, o: AblationOptions): Promise<void> {
@@ -169,7 +172,9 @@ async function ablationCommand(cmd: Command, o: AblationOptions): Promise<void> 
       return r.data
     })
   }
-  await runExperiment(cmd, o, (svc, base) => svc.createAblation({ base, variants, name: o.name }))
+  await runExperiment(cmd, o, (svc, base) =>
+    invoke('experiments', svc, 'createAblation', { base, variants, name: o.name })
+  )
 }
 
 async function resultsCommand(cmd: Command, o: { dataset: string; format: string }): Promise<void> {

@@ -7,6 +7,7 @@ import type { FastPathStatus, SystemStatus } from '../../src-preload/contract'
 import { closeContext } from '../app/context'
 import { backendLines, createSystemService, startBackendProbe } from '../services/system'
 import { openCliContext, printResult } from './common'
+import { invoke } from '../dispatch'
 
 /** One line per fast path, e.g. "wasm-simd: on (fused Adam …)" or "wasm-simd: off: …". */
 export function fastPathLines(paths: FastPathStatus[] | null): string[] {
@@ -37,7 +38,7 @@ export function registerSystem(program: Command): void {
       const ctx = openCliContext(cmd)
       try {
         await startBackendProbe(ctx)
-        const status = await createSystemService(ctx).status()
+        const status = await invoke('system', createSystemService(ctx), 'status', undefined)
         printResult(opts.json, status, () => formatSystem(status))
       } finally {
         closeContext(ctx)

@@ -26,6 +26,7 @@ import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
 import { openCliContext, printResult, setExitCode, UsageError } from './common'
+import { invoke } from '../dispatch'
 import { announceAdopted, followRun, formatMetrics, orphanNote } from './follow'
 
 /** Options of `hist train`. */
@@ -139,7 +140,7 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     // Runs an earlier owner left behind (killed, crashed) resume first: say so.
     service = createRunsService(ctx, { noRecover: true })
     announceAdopted(ctx, service, service.recover(), quiet)
-    const run = await service.start(input as TrainConfigInput)
+    const run = await invoke('runs', service, 'start', input)
     quiet(
       `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
     )
@@ -176,7 +177,7 @@ async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const runs = await service.list()
+    const runs = await invoke('runs', service, 'list', undefined)
     const json = runs.map((r) => ({ ...r, interrupted: orphanNote(service.repo, r) }))
     printResult(o.json, json, () => {
       if (!runs.length) return 'No runs yet. Try: npm run demo'
@@ -246,7 +247,7 @@ async function exportCommand(
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const res = await service.exportRun({ id, outDir: resolve(o.out) })
+    const res = await invoke('runs', service, 'exportRun', { id, outDir: resolve(o.out) })
     printResult(o.json, res, () => `Exported run #${id} to ${res.path}`)
   } finally {
     closeContext(ctx)

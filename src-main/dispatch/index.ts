@@ -5,10 +5,12 @@
  * (src-main/server) both call `dispatch`.
  */
 import {
+  fromWireError,
   resolveChannel,
   toWireError,
   validatePayload,
   type CallReply,
+  type ServiceName,
   type Services
 } from '../../src-preload/contract'
 
@@ -46,3 +48,25 @@ export async function dispatch(
     return { error }
   }
 }
+
+/**
+ * Calls one method of one service exactly as both transports do — payload validated against its
+ * schema (defaults applied), errors as the typed errors of the contract — and returns its result.
+ * The CLI uses it, so `hist` accepts and refuses the same payloads as the app.
+ */
+export async function invoke<S extends ServiceName, M extends keyof Services[S] & string>(
+  name: S,
+  service: Services[S],
+  method: M,
+  payload: unknown
+): Promise<ResultOf<Services[S][M]>> {
+  const reply = await dispatch(
+    { [name]: service } as unknown as Services,
+    `${name}.${method}`,
+    payload
+  )
+  if ('error' in reply) throw fromWireError(reply.error)
+  return reply.result as ResultOf<Services[S][M]>
+}
+
+type ResultOf<F> = F extends (...a: never[]) => Promise<infer R> ? R : never

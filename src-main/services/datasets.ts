@@ -30,9 +30,14 @@ import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
 import { ConflictError } from '../../src-preload/contract'
 import { RunRecoveryRepository } from '../runs/recoveryRepository'
+import type { z } from 'zod'
 
 /** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
-export function applySplit(ctx: AppContext, id: number, split: SplitSpec): DatasetSummary {
+export function applySplit(
+  ctx: AppContext,
+  id: number,
+  split: z.input<typeof SplitSpec>
+): DatasetSummary {
   const spec = SplitSpec.parse(split)
   const repo = datasetsRepo(ctx.db)
   requireDataset(repo, id)

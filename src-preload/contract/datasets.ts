@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Id, NoInput, type ImageRef, type JobProgress } from './common'
+import type { ServiceOf } from './define'
 
 export const DatasetFormat = z.enum(['auto', 'folder', 'cub', 'sop', 'inshop', 'cars', 'csv'])
 export type DatasetFormat = z.infer<typeof DatasetFormat>
@@ -152,18 +153,22 @@ export const datasetsSchemas = {
   ensureDemo: NoInput
 } as const
 
-export interface DatasetsService {
-  list(): Promise<DatasetSummary[]>
-  get(p: { id: number }): Promise<DatasetDetail>
-  startImport(p: ImportRequest): Promise<{ jobId: string }>
-  cancelJob(p: { jobId: string }): Promise<void>
-  images(p: ListImagesRequest): Promise<ImagePage>
-  rename(p: { id: number; name: string }): Promise<DatasetSummary>
-  relink(p: { id: number; root: string }): Promise<DatasetSummary>
-  remove(p: { id: number }): Promise<void>
-  setSplit(p: { id: number; split: SplitSpec }): Promise<DatasetSummary>
-  ensureDemo(): Promise<DatasetSummary>
-}
+/** The datasets service: payloads from `datasetsSchemas`, results named here (see define.ts). */
+export type DatasetsService = ServiceOf<
+  typeof datasetsSchemas,
+  {
+    list: DatasetSummary[]
+    get: DatasetDetail
+    startImport: { jobId: string }
+    cancelJob: void
+    images: ImagePage
+    rename: DatasetSummary
+    relink: DatasetSummary
+    remove: void
+    setSplit: DatasetSummary
+    ensureDemo: DatasetSummary
+  }
+>
 
 export type { JobProgress }
 

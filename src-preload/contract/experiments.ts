@@ -9,6 +9,7 @@ import { z } from 'zod'
 import { Id, NoInput, type Metrics } from './common'
 import { TrainConfig, type LossName, type RunStatus, type TrainConfigInput } from './runs'
 import { checkSweepValues, SWEEP_PARAMS, type SweepParam } from './sweepValues'
+import type { ServiceOf } from './define'
 
 export * from './sweepValues'
 
@@ -182,20 +183,16 @@ export const experimentsSchemas = {
   resultsTable: z.object({ datasetId: Id })
 } as const
 
-export interface ExperimentsService {
-  list(): Promise<ExperimentSummary[]>
-  get(p: { id: number }): Promise<ExperimentDetail>
-  createSweep(p: {
-    base: TrainConfigInput
-    axes: SweepAxis[]
-    name?: string
-  }): Promise<ExperimentDetail>
-  createAblation(p: {
-    base: TrainConfigInput
-    variants?: AblationVariant[]
-    name?: string
-  }): Promise<ExperimentDetail>
-  cancel(p: { id: number }): Promise<void>
-  remove(p: { id: number }): Promise<void>
-  resultsTable(p: { datasetId: number }): Promise<ResultsTable>
-}
+/** The experiments service: payloads from `experimentsSchemas`, results named here (see define.ts). */
+export type ExperimentsService = ServiceOf<
+  typeof experimentsSchemas,
+  {
+    list: ExperimentSummary[]
+    get: ExperimentDetail
+    createSweep: ExperimentDetail
+    createAblation: ExperimentDetail
+    cancel: void
+    remove: void
+    resultsTable: ResultsTable
+  }
+>

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod'
 import { Id } from './common'
+import type { ServiceOf } from './define'
 
 /** Contributions per position of an h×w grid (row-major), over the image as the model saw it. */
 export interface PositionMapDto {
@@ -38,7 +39,11 @@ export const explainSchemas = {
   single: z.object({ runId: Id, imageId: Id })
 } as const
 
-export interface ExplainService {
-  pair(p: { runId: number; queryImageId: number; resultImageId: number }): Promise<PairExplanation>
-  single(p: { runId: number; imageId: number }): Promise<ActivationMap>
-}
+/** The explain service: payloads from `explainSchemas`, results named here (see define.ts). */
+export type ExplainService = ServiceOf<
+  typeof explainSchemas,
+  {
+    pair: PairExplanation
+    single: ActivationMap
+  }
+>

@@ -1,6 +1,7 @@
 /**
- * The one API contract of HIST Studio. Service interfaces say what each call returns;
- * `apiSchemas` holds the runtime schema of every payload, so both transports (Electron IPC,
+ * The one API contract of HIST Studio. Each service's signatures are derived from its payload
+ * schemas (`ServiceOf` in define.ts; only result types are named by hand), and `apiSchemas`
+ * holds the runtime schema of every payload, so both transports (Electron IPC,
  * web mode) validate at the edge with the same code. Channels are `${service}.${method}`.
  */
 import { z } from 'zod'

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { Id, type ImageRef } from './common'
+import type { ServiceOf } from './define'
 
 export interface Neighbour {
   rank: number
@@ -90,15 +91,17 @@ export const retrievalSchemas = {
   embeddingMap: z.object({ runId: Id, method: z.enum(['pca', 'umap']).default('pca') })
 } as const
 
-export interface RetrievalService {
-  query(p: z.input<(typeof retrievalSchemas)['query']>): Promise<QueryResult>
-  queryExternal(p: z.input<(typeof retrievalSchemas)['queryExternal']>): Promise<QueryResult>
-  worst(p: z.input<(typeof retrievalSchemas)['worst']>): Promise<WorstQuery[]>
-  testImages(
-    p: z.input<(typeof retrievalSchemas)['testImages']>
-  ): Promise<{ total: number; images: ImageRef[] }>
-  perClass(p: { runId: number }): Promise<ClassRecall[]>
-  compare(p: { runIds: number[] }): Promise<Comparison>
-  flipped(p: { runA: number; runB: number }): Promise<FlippedQueries>
-  embeddingMap(p: z.input<(typeof retrievalSchemas)['embeddingMap']>): Promise<MapPoint[]>
-}
+/** The retrieval service: payloads from `retrievalSchemas`, results named here (see define.ts). */
+export type RetrievalService = ServiceOf<
+  typeof retrievalSchemas,
+  {
+    query: QueryResult
+    queryExternal: QueryResult
+    worst: WorstQuery[]
+    testImages: { total: number; images: ImageRef[] }
+    perClass: ClassRecall[]
+    compare: Comparison
+    flipped: FlippedQueries
+    embeddingMap: MapPoint[]
+  }
+>

@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { Id, type Metrics } from './common'
 import { SplitSpec } from './datasets'
+import type { ServiceOf } from './define'
 
 export const LossName = z.enum([
   'hist',
@@ -232,16 +233,20 @@ export interface ProbeResult {
   warnings: string[]
 }
 
-export interface RunsService {
-  list(p?: RunsListQueryInput): Promise<RunSummary[]>
-  annotate(p: { id: number; tags?: string[]; note?: string }): Promise<RunSummary>
-  get(p: { id: number }): Promise<RunDetail>
-  start(p: TrainConfigInput): Promise<RunSummary>
-  pause(p: { id: number }): Promise<void>
-  resume(p: { id: number }): Promise<void>
-  retry(p: { id: number }): Promise<void>
-  stop(p: { id: number }): Promise<void>
-  remove(p: { id: number }): Promise<void>
-  probe(p: TrainConfigInput): Promise<ProbeResult>
-  exportRun(p: { id: number; outDir: string }): Promise<{ path: string }>
-}
+/** The runs service: payloads from `runsSchemas`, results named here (see define.ts). */
+export type RunsService = ServiceOf<
+  typeof runsSchemas,
+  {
+    list: RunSummary[]
+    annotate: RunSummary
+    get: RunDetail
+    start: RunSummary
+    pause: void
+    resume: void
+    retry: void
+    stop: void
+    remove: void
+    probe: ProbeResult
+    exportRun: { path: string }
+  }
+>

@@ -1,4 +1,5 @@
 import { NoInput } from './common'
+import type { ServiceOf } from './define'
 
 export type BackendName = 'tensorflow-gpu' | 'webgpu' | 'tensorflow' | 'wasm' | 'cpu'
 
@@ -67,8 +68,12 @@ export const systemSchemas = {
   pickImage: NoInput
 } as const
 
-export interface SystemService {
-  status(): Promise<SystemStatus>
-  pickFolder(): Promise<string | null>
-  pickImage(): Promise<string | null>
-}
+/** The system service: payloads from `systemSchemas`, results named here (see define.ts). */
+export type SystemService = ServiceOf<
+  typeof systemSchemas,
+  {
+    status: SystemStatus
+    pickFolder: string | null
+    pickImage: string | null
+  }
+>
