@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -70,4 +71,27 @@ describe('hist system', () => {
     expect(text).toContain('  fused-adam-cpu: on (fused Adam update)')
     expect(fastPathLines(null)).toEqual(['fast kernels: unknown (no backend)'])
   })
+})
+
+describe('hist system on a machine without a usable GPU', () => {
+  it("keeps Dawn's native warnings off the terminal and gives the reason in the report", () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hist-cli-system-'))
+    dirs.push(dataDir)
+    // A Vulkan driver list that names nothing: Dawn finds no adapter and, in-process, would print
+    // its own warnings to stderr from native code.
+    const env: NodeJS.ProcessEnv = { ...process.env, VK_ICD_FILENAMES: join(dataDir, 'none.json') }
+    delete env.HIST_BACKEND
+    const bin = join(__dirname, '..', 'bin', 'hist.mjs')
+    const res = spawnSync(process.execPath, [bin, '--data-dir', dataDir, 'system', '--json'], {
+      env,
+      encoding: 'utf8',
+      timeout: 120_000
+    })
+    expect(res.status).toBe(0)
+    expect(res.stderr).toBe('')
+    const s = JSON.parse(res.stdout) as SystemStatus
+    const webgpu = s.backend?.candidates.find((c) => c.name === 'webgpu')
+    expect(webgpu?.status).toBe('skipped')
+    expect(webgpu?.reason).toMatch(/no WebGPU adapter|not installed/)
+  }, 150_000)
 })

@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import type { GpuAdapterInfo } from '../../../src-preload/contract/system'
+import { probeAdapterQuietly } from './quietProbe'
 import { patchWebGpuKernels } from './webgpuKernels'
 
 /** The npm package of Dawn's Node binding. */
@@ -138,6 +139,21 @@ export async function probeWebGpu(
     ).WebGPUBackend
   } catch (err) {
     return { reason: `@tensorflow/tfjs-backend-webgpu failed to load: ${firstLine(err)}` }
+  }
+  // With the real binding, look first from a child process, so that Dawn's native warnings
+  // never reach this process's stderr when there is nothing worth using (see quietProbe.ts).
+  if (!opts.load) {
+    const seen = probeAdapterQuietly(DAWN_PACKAGE, env)
+    if (seen && !seen.found) return { reason: seen.reason || noAdapterReason(env) }
+    if (seen?.found && !opts.allowSoftware) {
+      const info = {
+        vendor: seen.info.vendor ?? '',
+        architecture: seen.info.architecture ?? '',
+        description: seen.info.description || seen.info.device || ''
+      }
+      const adapter: GpuAdapterInfo = { ...info, software: isSoftwareAdapter(info, seen.fallback) }
+      if (adapter.software) return { adapter, reason: softwareReason(adapter) }
+    }
   }
   let adapterObj: AdapterLike | null
   try {
