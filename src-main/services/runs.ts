@@ -19,6 +19,7 @@ import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { checkBackbone } from '../runs/configCheck'
 import { exportRunBundle } from '../runs/export'
+import { exportRunModel } from '../runs/modelExport'
 import { buildJob, buildRunJob, resolveRunSplit } from '../runs/jobs'
 import { RunQueue } from '../runs/queue'
 import { RunsRepository } from '../runs/repository'
@@ -153,7 +154,12 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       config = { ...config, split: resolveRunSplit(ctx, dataset.id, config.split).split }
       return probeWithTrainer(ctx, config, launch)
     },
-    async exportRun({ id, outDir }): Promise<{ path: string }> {
+    async exportRun({ id, outDir, format }): Promise<{ path: string; files?: string[] }> {
+      if (format === 'tfjs') {
+        repo.get(id)
+        const res = await exportRunModel(ctx, id, outDir)
+        return { path: res.dir, files: res.files }
+      }
       return { path: exportRunBundle(ctx, repo, id, outDir) }
     },
     waitFor: (id) => queue.waitFor(id),
