@@ -33,7 +33,9 @@ async function main(): Promise<void> {
     process.env.HIST_DATASETS_DIR ?? join(here, '..', '..', 'shared', 'datasets'),
     'omniglot-background-small'
   )
-  const dataDir = mkdtempSync(join(tmpdir(), 'hist-omniglot-'))
+  // HIST_DATA_DIR reuses one data folder (and its feature cache) across invocations.
+  const sharedDir = process.env.HIST_DATA_DIR
+  const dataDir = sharedDir ?? mkdtempSync(join(tmpdir(), 'hist-omniglot-'))
   const ctx = createContext(dataDir, 'cli')
   let out: Record<string, unknown> = {}
   try {
@@ -48,10 +50,11 @@ async function main(): Promise<void> {
       }
       if (e.type === 'run.epoch')
         process.stderr.write(
-          `epoch ${e.record.epoch}: test R@1 ${(e.record.metrics.recall['1'] * 100).toFixed(2)}\n`
+          `epoch ${e.record.epoch}: ${e.record.metrics.split ?? "selection"} R@1 ${(e.record.metrics.recall["1"] * 100).toFixed(2)}\n`
         )
     })
     const service = createRunsService(ctx)
+    const selection = (arg('model-selection') ?? 'test') as 'val' | 'test'
     const config = applyTrainPreset('cub', {
       datasetId: dataset.id,
       split: {
@@ -66,7 +69,7 @@ async function main(): Promise<void> {
       batchSize: 32,
       epochs: arg('epochs') ? Number(arg('epochs')) : 40,
       seed: 1,
-      modelSelection: 'test'
+      modelSelection: selection
     })
     const t1 = performance.now()
     const run = await service.start(config as Parameters<typeof service.start>[0])
@@ -105,10 +108,11 @@ async function main(): Promise<void> {
     }
   } finally {
     closeContext(ctx)
-    if (!args.includes('--keep')) rmSync(dataDir, { recursive: true, force: true })
+    if (!sharedDir && !args.includes('--keep')) rmSync(dataDir, { recursive: true, force: true })
   }
   mkdirSync(join(here, 'results'), { recursive: true })
-  writeFileSync(join(here, 'results', 'omniglot.json'), JSON.stringify(out, null, 2) + '\n')
+  const outName = arg('out') ?? 'omniglot.json'
+  writeFileSync(join(here, 'results', outName), JSON.stringify(out, null, 2) + '\n')
   process.stdout.write(JSON.stringify(out, null, 2) + '\n')
 }
 

@@ -48,6 +48,7 @@ const PHASE_LABEL: Record<RunProgress['phase'], string> = {
   baseline: 'baseline',
   train: 'training',
   eval: 'evaluating',
+  refit: 'refitting on all classes',
   test: 'testing'
 }
 

@@ -25,9 +25,10 @@ import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
-import { openCliContext, printResult, setExitCode, UsageError } from './common'
+import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 import { invoke } from '../dispatch'
-import { announceAdopted, followRun, formatMetrics, orphanNote } from './follow'
+import { announceAdopted, describeRun, followRun, formatMetrics, orphanNote } from './follow'
+import { parseSeedList, trainSeeds } from './seeds'
 
 /** Options of `hist train`. */
 export interface TrainOptions {
@@ -43,6 +44,7 @@ export interface TrainOptions {
   lr?: string
   name?: string
   modelSelection?: string
+  seeds?: string
   json?: boolean
 }
 
@@ -90,8 +92,11 @@ function checkTrainOptions(o: TrainOptions): void {
     throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
   if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
     throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
-  if (o.modelSelection && !['val', 'test'].includes(o.modelSelection))
-    throw new UsageError('--model-selection must be val or test')
+  if (o.modelSelection && !['refit', 'val', 'test'].includes(o.modelSelection))
+    throw new UsageError('--model-selection must be refit, val or test')
+  if (o.seeds !== undefined && o.seed !== undefined)
+    throw new UsageError('--seed and --seeds exclude each other')
+  if (o.seeds !== undefined) parseSeedList(o.seeds)
 }
 
 /**
@@ -125,7 +130,7 @@ export async function trainInputFromOptions(
     batchSize,
     lr,
     name: o.name,
-    modelSelection: o.modelSelection as 'val' | 'test' | undefined
+    modelSelection: o.modelSelection as 'refit' | 'val' | 'test' | undefined
   })
 }
 
@@ -140,6 +145,12 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     // Runs an earlier owner left behind (killed, crashed) resume first: say so.
     service = createRunsService(ctx, { noRecover: true })
     announceAdopted(ctx, service, service.recover(), quiet)
+    if (o.seeds !== undefined) {
+      const runs = await trainSeeds(service, input as TrainConfigInput, parseSeedList(o.seeds), quiet)
+      printResult(o.json, runs, () => runs.map(describeRun).join('\n'))
+      setExitCode(runs.every((r) => r.status === 'completed') ? EXIT.ok : EXIT.failed)
+      return
+    }
     const run = await invoke('runs', service, 'start', input)
     quiet(
       `Run #${run.id} queued: ${run.name} (${run.config.epochs} epoch${run.config.epochs === 1 ? '' : 's'}, ${run.config.frozen ? 'frozen backbone' : 'fine-tuning'}, ${run.config.backbone.kind}).`
@@ -293,8 +304,8 @@ export function addTrainConfigOptions(cmd: Command): Command {
     .option('--batch-size <n>', 'images per batch')
     .option('--lr <x>', 'learning rate of the backbone and the embedding head')
     .option(
-      '--model-selection <val|test>',
-      'pick the best epoch on a validation split (default) or on test (official)'
+      '--model-selection <refit|val|test>',
+      'refit (default): pick the epoch count on a validation split, then train on all classes; val: keep the best validation epoch; test: pick on test (official, optimistic)'
     )
     .option('--name <text>', 'a name for the run')
 }
@@ -307,6 +318,7 @@ export function registerTrain(program: Command): void {
       'train an embedding model (queued; one training at a time), printing Recall@K before and after'
     )
   addTrainConfigOptions(train)
+    .option('--seeds <list>', 'queue one run per seed, e.g. 1,2,3, and print mean ± sd')
     .option('--json', 'print the final run as JSON and no progress bar')
     .action((o: TrainOptions, cmd: Command) => trainCommand(cmd, o))
   program

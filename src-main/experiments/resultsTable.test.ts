@@ -49,6 +49,9 @@ function run(
     bestMetrics: m,
     baselineMetrics: m,
     testMetrics: m,
+    rawMetrics: null,
+    testFrom: m ? 'final' : null,
+    belowBaseline: false,
     epochsDone: 1
   }
 }

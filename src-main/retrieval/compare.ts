@@ -1,6 +1,13 @@
 /** Side-by-side comparison of runs: config differences and best metrics. */
 import type { Comparison, ConfigDiffRow } from '../../src-preload/contract/retrieval'
-import type { RunInfo } from './repo'
+import {
+  BOOTSTRAP,
+  pairedDifferences,
+  referenceRows,
+  runIntervals,
+  seedGroups
+} from './compareStats'
+import type { QueryRecord, RunInfo } from './repo'
 
 /**
  * Flattens nested plain objects to dotted keys (`backbone.kind`); arrays and other values are
@@ -48,25 +55,46 @@ export function configRows(configs: Record<string, unknown>[]): ConfigDiffRow[] 
 }
 
 /**
- * The best metrics of a run: its final test metrics when it has them (those of the selected
- * model), else the best model-selection metrics seen so far; epoch is the selected epoch.
+ * The best metrics of a run: its test metrics when it has them (the final model's, or a stopped
+ * run's evaluated best checkpoint), else the best model-selection metrics seen so far, labelled
+ * with their split; epoch is the selected epoch. `ci` comes from the run's per-query results.
  */
-export function bestOf(run: RunInfo): Comparison['best'][number] {
+export function bestOf(run: RunInfo, queries?: QueryRecord[]): Comparison['best'][number] {
   const m = run.testMetrics ?? run.bestMetrics
+  const selectionSplit =
+    run.bestMetrics?.split ?? (run.config.modelSelection === 'test' ? 'test' : 'validation')
   return {
     runId: run.id,
     epoch: run.bestEpoch,
     recall: m ? { ...m.recall } : {},
     mapAtR: m && Number.isFinite(m.mapAtR) ? m.mapAtR : null,
-    rPrecision: m && Number.isFinite(m.rPrecision) ? m.rPrecision : null
+    rPrecision: m && Number.isFinite(m.rPrecision) ? m.rPrecision : null,
+    split: run.testMetrics ? 'test' : m ? selectionSplit : null,
+    testFrom: run.testFrom,
+    seed: typeof run.config.seed === 'number' ? run.config.seed : null,
+    ci: run.testMetrics ? runIntervals(queries) : null
   }
 }
 
-/** The comparison of the given runs, in the given order. */
-export function compareRuns(runs: RunInfo[]): Comparison {
+/**
+ * The comparison of the given runs, in the given order. `queries` holds the per-query test
+ * results of the runs that have them (for intervals and paired differences).
+ */
+export function compareRuns(
+  runs: RunInfo[],
+  queries: Map<number, QueryRecord[]> = new Map()
+): Comparison {
+  const tested = new Map([...queries].filter(([id]) => runs.find((r) => r.id === id)?.testMetrics))
   return {
     runIds: runs.map((r) => r.id),
     configRows: configRows(runs.map((r) => r.config)),
-    best: runs.map(bestOf)
+    best: runs.map((r) => bestOf(r, queries.get(r.id))),
+    differences: pairedDifferences(
+      runs.map((r) => r.id),
+      tested
+    ),
+    references: referenceRows(runs),
+    seedGroups: seedGroups(runs),
+    bootstrap: { ...BOOTSTRAP }
   }
 }

@@ -20,6 +20,9 @@ export interface RunInfo {
   bestEpoch: number | null
   bestMetrics: Metrics | null
   testMetrics: Metrics | null
+  baselineMetrics: Metrics | null
+  rawMetrics: Metrics | null
+  testFrom: 'final' | 'best-checkpoint' | null
 }
 
 /** One per-query result of a run's final test evaluation. */
@@ -41,6 +44,9 @@ interface RunRow {
   best_epoch: number | null
   best_metrics: string | null
   test_metrics: string | null
+  baseline_metrics: string | null
+  raw_metrics: string | null
+  test_from: string | null
 }
 
 interface RefRow {
@@ -83,7 +89,7 @@ export class RetrievalRepo {
     this.s = {
       run: db.prepare(
         `SELECT id, name, status, dataset_id, dataset_name, config, dir, finished_at, best_epoch,
-         best_metrics, test_metrics FROM runs WHERE id = ?`
+         best_metrics, test_metrics, baseline_metrics, raw_metrics, test_from FROM runs WHERE id = ?`
       ),
       galleryCount: db.prepare('SELECT COUNT(*) AS n FROM run_gallery WHERE run_id = ?'),
       // LEFT JOIN so that an image removed since the evaluation shows up as a NULL id.
@@ -132,7 +138,11 @@ export class RetrievalRepo {
       finishedAt: r.finished_at,
       bestEpoch: r.best_epoch,
       bestMetrics: parseJson<Metrics>(r.best_metrics),
-      testMetrics: parseJson<Metrics>(r.test_metrics)
+      testMetrics: parseJson<Metrics>(r.test_metrics),
+      baselineMetrics: parseJson<Metrics>(r.baseline_metrics),
+      rawMetrics: parseJson<Metrics>(r.raw_metrics),
+      testFrom:
+        r.test_metrics === null ? null : r.test_from === 'best-checkpoint' ? 'best-checkpoint' : 'final'
     }
   }
 

@@ -335,7 +335,7 @@ export class RunQueue {
         ev.emit({ type: 'run.steps', runId: id, steps: msg.steps })
         return
       case 'baseline':
-        this.repo.setBaseline(id, msg.metrics)
+        this.repo.setBaseline(id, msg.metrics, msg.rawMetrics)
         ev.emit({ type: 'runs.changed' })
         return
       case 'epoch': {
@@ -373,8 +373,10 @@ export class RunQueue {
         this.repo.commitResult(id, {
           testMetrics: msg.testMetrics,
           galleryImageIds: msg.galleryImageIds,
-          queries: msg.queries
+          queries: msg.queries,
+          modelCheckpoint: msg.modelCheckpoint
         })
+        this.warnBelowBaseline(id)
         this.emitStatus(id)
         this.finishProcess(a)
         return
@@ -451,6 +453,18 @@ export class RunQueue {
     if (a.killTimer) return
     a.killTimer = setTimeout(() => a.client.kill(), this.graceMs)
     a.killTimer.unref()
+  }
+
+  /** Logs a warning when the trained model is worse on test than the untrained one. */
+  private warnBelowBaseline(id: number): void {
+    const r = this.repo.get(id)
+    if (!r.belowBaseline) return
+    const pct = (m: typeof r.testMetrics): string => ((m?.recall['1'] ?? 0) * 100).toFixed(1)
+    this.log(
+      id,
+      'warn',
+      `Training made the model worse: test R@1 ${pct(r.testMetrics)} is below the untrained model's ${pct(r.baselineMetrics)}. Check the learning rate and the loss settings.`
+    )
   }
 
   private fail(id: number, message: string): void {

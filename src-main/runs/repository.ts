@@ -15,33 +15,7 @@ import type {
 } from '../../src-preload/contract/runs'
 import type { Db } from '../db'
 import { NotFoundError } from '../../src-preload/contract/errors'
-
-interface RunRow {
-  id: number
-  name: string
-  status: RunStatus
-  dataset_id: number | null
-  dataset_name: string
-  config: string
-  backend: string
-  app_version: string
-  created_at: string
-  started_at: string | null
-  finished_at: string | null
-  message: string | null
-  best_epoch: number | null
-  best_metrics: string | null
-  baseline_metrics: string | null
-  test_metrics: string | null
-  epochs_done: number
-  dir: string | null
-  checkpoint: string | null
-  best_checkpoint: string | null
-  prev_checkpoint: string | null
-  checkpoint_step: number
-  owner_pid: number | null
-  crash_count: number
-}
+import { labelled, selectionSplit, toSummary, type RunRow } from './summary'
 
 /** The resume state of a run: where its checkpoints are and how far it got. */
 export interface RunResumeState {
@@ -72,29 +46,6 @@ export interface BestRecord {
   checkpoint: string
 }
 
-const parse = <T>(s: string | null): T | null => (s === null ? null : (JSON.parse(s) as T))
-
-function toSummary(r: RunRow): RunSummary {
-  return {
-    id: r.id,
-    name: r.name,
-    status: r.status,
-    datasetId: r.dataset_id,
-    datasetName: r.dataset_name,
-    config: JSON.parse(r.config) as TrainConfig,
-    backend: r.backend,
-    appVersion: r.app_version,
-    createdAt: r.created_at,
-    finishedAt: r.finished_at,
-    message: r.message,
-    bestEpoch: r.best_epoch,
-    bestMetrics: parse<Metrics>(r.best_metrics),
-    baselineMetrics: parse<Metrics>(r.baseline_metrics),
-    testMetrics: parse<Metrics>(r.test_metrics),
-    epochsDone: r.epochs_done
-  }
-}
-
 const now = (): string => new Date().toISOString()
 
 /** Prepared-statement access to runs, run_steps, run_epochs, run_log, run_gallery, run_queries. */
@@ -122,7 +73,9 @@ export class RunsRepository {
       ),
       setOwner: db.prepare('UPDATE runs SET owner_pid = ? WHERE id = ?'),
       setBackend: db.prepare('UPDATE runs SET backend = ? WHERE id = ?'),
-      setBaseline: db.prepare('UPDATE runs SET baseline_metrics = ? WHERE id = ?'),
+      setBaseline: db.prepare(
+        'UPDATE runs SET baseline_metrics = ?, raw_metrics = COALESCE(?, raw_metrics) WHERE id = ?'
+      ),
       crash: db.prepare('UPDATE runs SET crash_count = crash_count + 1 WHERE id = ?'),
       insertStep: db.prepare(
         `INSERT OR REPLACE INTO run_steps (run_id, step, epoch, loss, lds, ce, lr)
@@ -168,7 +121,8 @@ export class RunsRepository {
       queries: db.prepare(
         'SELECT image_id, ap, correct_at1 FROM run_queries WHERE run_id = ? ORDER BY image_id'
       ),
-      testMetrics: db.prepare('UPDATE runs SET test_metrics = ? WHERE id = ?'),
+      testMetrics: db.prepare('UPDATE runs SET test_metrics = ?, test_from = ? WHERE id = ?'),
+      setModel: db.prepare('UPDATE runs SET best_checkpoint = ? WHERE id = ?'),
       remove: db.prepare('DELETE FROM runs WHERE id = ?')
     }
   }
@@ -232,8 +186,10 @@ export class RunsRepository {
     return this.s.steps.all(id) as StepRecord[]
   }
 
-  /** Every epoch record of a run, in order. */
+  /** Every epoch record of a run, in order (metrics labelled with the selection split). */
   epochs(id: number): EpochRecord[] {
+    const row = this.s.get.get(id) as RunRow | undefined
+    const split = row ? selectionSplit(JSON.parse(row.config) as TrainConfig) : 'validation'
     return (
       this.s.epochs.all(id) as {
         epoch: number
@@ -243,7 +199,7 @@ export class RunsRepository {
       }[]
     ).map((e) => ({
       epoch: e.epoch,
-      metrics: JSON.parse(e.metrics) as Metrics,
+      metrics: labelled(e.metrics, split)!,
       seconds: e.seconds,
       imagesPerSec: e.images_per_sec
     }))
@@ -300,9 +256,9 @@ export class RunsRepository {
     this.s.setBackend.run(backend, id)
   }
 
-  /** Stores the test metrics of the untrained model. */
-  setBaseline(id: number, metrics: Metrics): void {
-    this.s.setBaseline.run(JSON.stringify(metrics), id)
+  /** Stores the test metrics of the untrained model (and of the raw backbone features). */
+  setBaseline(id: number, metrics: Metrics, raw?: Metrics): void {
+    this.s.setBaseline.run(JSON.stringify(metrics), raw ? JSON.stringify(raw) : null, id)
   }
 
   /** Counts one unexpected trainer death; returns the new count. */
@@ -369,7 +325,10 @@ export class RunsRepository {
     })()
   }
 
-  /** Commits the final evaluation: test metrics, gallery ids, per-query results, completed. */
+  /**
+   * Commits a test evaluation: test metrics, gallery ids and per-query results; the final one
+   * also completes the run, a stopped run's best checkpoint (`from`) keeps its status.
+   */
   commitResult(
     id: number,
     p: {
@@ -377,15 +336,21 @@ export class RunsRepository {
       galleryImageIds: number[]
       queries: QueryRecord[]
       message?: string | null
+      from?: 'final' | 'best-checkpoint'
+      /** The final model's checkpoint (the refit model): retrieval loads it from now on. */
+      modelCheckpoint?: string
     }
   ): void {
+    const from = p.from ?? 'final'
     this.db.transaction(() => {
-      this.s.testMetrics.run(JSON.stringify(p.testMetrics), id)
+      if (p.modelCheckpoint) this.s.setModel.run(p.modelCheckpoint, id)
+      this.s.testMetrics.run(JSON.stringify(p.testMetrics), from, id)
       this.s.clearGallery.run(id)
       p.galleryImageIds.forEach((imageId, idx) => this.s.insertGallery.run(id, idx, imageId))
       this.s.clearQueries.run(id)
       for (const q of p.queries) this.s.insertQuery.run(id, q.imageId, q.ap, q.correctAt1 ? 1 : 0)
-      this.s.setFinished.run({ id, status: 'completed', message: p.message ?? null, time: now() })
+      if (from === 'final')
+        this.s.setFinished.run({ id, status: 'completed', message: p.message ?? null, time: now() })
     })()
   }
 

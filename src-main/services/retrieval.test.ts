@@ -457,21 +457,27 @@ describe('retrieval.compare', () => {
     })
     expect(cmp.configRows.map((r) => r.key).slice(0, 2)).toEqual(['datasetId', 'loss'])
     // Test metrics win over best (model-selection) metrics; B has only the latter.
-    expect(cmp.best[0]).toEqual({
+    expect(cmp.best[0]).toMatchObject({
       runId: runA,
       epoch: 2,
       recall: { '1': 0.7, '2': 0.9 },
       mapAtR: 0.4,
-      rPrecision: 0.5
+      rPrecision: 0.5,
+      split: 'test'
     })
+    // B's figures are validation ones: labelled so, never as test, and without test intervals.
     expect(cmp.best[1].recall['1']).toBe(0.6)
+    expect(cmp.best[1].split).toBe('validation')
+    expect(cmp.best[1].ci).toBeNull()
     const none = await svc.compare({ runIds: [runA, runQueued] })
-    expect(none.best[1]).toEqual({
+    expect(none.best[1]).toMatchObject({
       runId: runQueued,
       epoch: null,
       recall: {},
       mapAtR: null,
-      rPrecision: null
+      rPrecision: null,
+      split: null,
+      ci: null
     })
     await expect(svc.compare({ runIds: [runA, 424242] })).rejects.toMatchObject({
       code: 'not_found'

@@ -208,7 +208,12 @@ export function createRetrievalService(
     /** Config differences (flattened TrainConfig keys) and best metrics of 2–8 runs, in order. */
     async compare(p) {
       const { runIds } = parse(retrievalSchemas.compare, p, 'compare')
-      return compareRuns(runIds.map((id) => repo.run(id))) satisfies Comparison
+      const runs = runIds.map((id) => repo.run(id))
+      // Per-query results of the runs that have a test evaluation (intervals, paired gaps).
+      const queries = new Map(
+        runs.filter((r) => r.testMetrics).map((r) => [r.id, repo.queries(r.id)] as const)
+      )
+      return compareRuns(runs, queries) satisfies Comparison
     },
 
     /**

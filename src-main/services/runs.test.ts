@@ -58,6 +58,8 @@ function config(over: Partial<TrainConfigInput> = {}): TrainConfigInput {
     batchSize: 16,
     epochs: 4,
     lr: 1e-3,
+    // The keep-the-best-validation-epoch path (the refit default has its own tests).
+    modelSelection: 'val',
     valRatio: 0.25,
     seed: 7,
     ...over

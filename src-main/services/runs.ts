@@ -17,9 +17,9 @@ import {
 import { AppError, fromWireError, InvalidError } from '../../src-preload/contract/errors'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
+import { evaluateBestCheckpoint } from '../runs/evaluateBest'
 import { checkBackbone } from '../runs/configCheck'
 import { exportRunBundle } from '../runs/export'
-import { exportRunModel } from '../runs/modelExport'
 import { buildJob, buildRunJob, resolveRunSplit } from '../runs/jobs'
 import { RunQueue } from '../runs/queue'
 import { RunsRepository } from '../runs/repository'
@@ -115,7 +115,7 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
         const entry = repo.log(
           id,
           'warn',
-          'Model selection on the TEST split (as the official code does): the reported test metrics are optimistic. Use modelSelection "val" for an honest estimate.'
+          'Model selection on the TEST split (as the official code does): the reported test metrics are optimistic. Use modelSelection "refit" (the default) for an honest estimate.'
         )
         ctx.events.emit({ type: 'run.log', runId: id, entry })
       }
@@ -157,10 +157,19 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
     async exportRun({ id, outDir, format }): Promise<{ path: string; files?: string[] }> {
       if (format === 'tfjs') {
         repo.get(id)
+        // Loaded on demand, like inference: it pulls in TensorFlow.js.
+        const { exportRunModel } = await import('../runs/modelExport')
         const res = await exportRunModel(ctx, id, outDir)
         return { path: res.dir, files: res.files }
       }
       return { path: exportRunBundle(ctx, repo, id, outDir) }
+    },
+    async evaluateBest({ id }): Promise<RunSummary> {
+      if (queue.activeRunId() === id)
+        throw new Error(`run ${id} is training; stop it before evaluating its best checkpoint`)
+      await evaluateBestCheckpoint(ctx, repo, id)
+      ctx.events.emit({ type: 'runs.changed' })
+      return repo.get(id)
     },
     waitFor: (id) => queue.waitFor(id),
     activeRunId: () => queue.activeRunId(),

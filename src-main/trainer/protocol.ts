@@ -18,7 +18,8 @@ export const MetricsSchema = z.object({
   rPrecision: z.number(),
   mapAtR: z.number(),
   nmi: z.number().optional(),
-  excludedQueries: z.number().optional()
+  excludedQueries: z.number().optional(),
+  split: z.enum(['test', 'validation']).optional()
 })
 
 /** One image of the job's dataset. */
@@ -89,7 +90,7 @@ export const ProgressSchema = z.object({
   batches: z.number().int().min(0),
   etaSec: z.number().nullable(),
   imagesPerSec: z.number().nullable(),
-  phase: z.enum(['features', 'baseline', 'train', 'eval', 'test'])
+  phase: z.enum(['features', 'baseline', 'train', 'eval', 'refit', 'test'])
 })
 
 export const ProbeResultSchema = z.object({
@@ -97,7 +98,22 @@ export const ProbeResultSchema = z.object({
   secondsPerEpoch: z.number(),
   memoryMb: z.number(),
   batchesPerEpoch: z.number(),
-  warnings: z.array(z.string())
+  warnings: z.array(z.string()),
+  estimate: z.object({
+    startupSec: z.number(),
+    featuresSec: z.number(),
+    featuresCached: z.boolean(),
+    baselineSec: z.number(),
+    trainSec: z.number(),
+    evalSec: z.number(),
+    refitSec: z.number(),
+    totalSec: z.number(),
+    rates: z.object({
+      featureImagesPerSec: z.number(),
+      stepsPerSec: z.number(),
+      backend: z.string()
+    })
+  })
 })
 
 /** Trainer → owner. */
@@ -111,7 +127,12 @@ export const FromTrainer = z.discriminatedUnion('type', [
   }),
   z.object({ type: z.literal('progress'), progress: ProgressSchema }),
   z.object({ type: z.literal('steps'), steps: z.array(StepRecordSchema) }),
-  z.object({ type: z.literal('baseline'), metrics: MetricsSchema }),
+  /** Untrained model on test; in frozen mode also the raw backbone features on test. */
+  z.object({
+    type: z.literal('baseline'),
+    metrics: MetricsSchema,
+    rawMetrics: MetricsSchema.optional()
+  }),
   /** An epoch is done and its checkpoint file is in place; commit all of it at once. */
   z.object({
     type: z.literal('epoch'),
@@ -136,6 +157,8 @@ export const FromTrainer = z.discriminatedUnion('type', [
     /** Gallery embeddings file, relative to runDir. */
     galleryFile: z.string(),
     galleryImageIds: z.array(z.number().int()),
+    /** The final model's checkpoint when it is not the best epoch's (the refit model). */
+    modelCheckpoint: z.string().optional(),
     queries: z.array(
       z.object({ imageId: z.number().int(), ap: z.number(), correctAt1: z.boolean() })
     )

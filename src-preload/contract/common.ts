@@ -49,4 +49,13 @@ export interface Metrics {
   nmi?: number
   /** Queries left out because their class had no other member. */
   excludedQueries?: number
+  /**
+   * The split these metrics were measured on: 'test' (the held-out test classes) or
+   * 'validation' (classes carved from training for model selection). Set on every metrics
+   * object the API returns.
+   */
+  split?: MetricsSplit
 }
+
+/** The split a metrics object was measured on. */
+export type MetricsSplit = 'test' | 'validation'

@@ -12,7 +12,8 @@ export interface RunProgress {
   /** Seconds left for the whole run, null until known. */
   etaSec: number | null
   imagesPerSec: number | null
-  phase: 'features' | 'baseline' | 'train' | 'eval' | 'test'
+  /** 'refit': training a fresh model on all training classes for the selected epoch count. */
+  phase: 'features' | 'baseline' | 'train' | 'eval' | 'refit' | 'test'
 }
 
 /** Every event the backend pushes to the renderer, a discriminated union on `type`. */

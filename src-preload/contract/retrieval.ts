@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Id, type ImageRef } from './common'
+import { Id, type ImageRef, type MetricsSplit } from './common'
 import type { ServiceOf } from './define'
 
 export interface Neighbour {
@@ -44,6 +44,18 @@ export interface ConfigDiffRow {
   differs: boolean
 }
 
+/** A confidence interval of a mean (bootstrap percentile interval). */
+export interface Interval {
+  lo: number
+  hi: number
+}
+
+/** A mean ± sample standard deviation over the runs of a seed group. */
+export interface MeanSd {
+  mean: number
+  sd: number
+}
+
 export interface Comparison {
   runIds: number[]
   configRows: ConfigDiffRow[]
@@ -54,7 +66,44 @@ export interface Comparison {
     recall: Record<string, number>
     mapAtR: number | null
     rPrecision: number | null
+    /**
+     * The split of these metrics: 'test' (the final model or a stopped run's evaluated best
+     * checkpoint) or 'validation' (a run without test metrics); never show validation figures
+     * under a test label. null: the run has no metrics at all.
+     */
+    split: MetricsSplit | null
+    testFrom: 'final' | 'best-checkpoint' | null
+    seed: number | null
+    /** Bootstrap intervals over the run's test queries; null without per-query results. */
+    ci: { queries: number; r1: Interval; mapAtR: Interval } | null
   }[]
+  /**
+   * Paired bootstrap of the test R@1 and MAP@R differences (a − b) of every two runs tested on
+   * the same queries; `significant` when the interval excludes 0.
+   */
+  differences: {
+    runA: number
+    runB: number
+    metric: 'r1' | 'mapAtR'
+    diff: number
+    lo: number
+    hi: number
+    significant: boolean
+  }[]
+  /** Reference rows on the runs' test splits: the untrained model and the raw backbone features. */
+  references: {
+    kind: 'untrained' | 'raw'
+    /** The run whose baseline this is (the first of the runs sharing it). */
+    runId: number
+    label: string
+    r1: number | null
+    mapAtR: number | null
+    split: 'test'
+  }[]
+  /** Runs with the same config except the seed (and name): mean ± sd of their test metrics. */
+  seedGroups: { runIds: number[]; seeds: number[]; r1: MeanSd; mapAtR: MeanSd }[]
+  /** How the intervals were computed. */
+  bootstrap: { resamples: number; level: number; seed: number }
 }
 
 export interface MapPoint {

@@ -71,9 +71,15 @@ const TrainConfigFields = z.object({
   /** Images per class in a balanced batch. */
   ipc: z.number().int().min(2).max(64).default(4),
   seed: z.number().int().default(1),
-  /** Pick the best epoch on a validation split carved from train classes, or (official) on test. */
-  modelSelection: z.enum(['val', 'test']).default('val'),
-  /** Share of training classes held out for validation when modelSelection is 'val'. */
+  /**
+   * How the final model is chosen. 'refit' (default): select the epoch count on a validation
+   * split carved from the training classes, then train a fresh model on ALL training classes for
+   * that many epochs (costs no training classes). 'val': keep the best validation epoch's model
+   * (trained without the carved classes). 'test': the official code's choice, best epoch on test
+   * (optimistic).
+   */
+  modelSelection: z.enum(['refit', 'val', 'test']).default('refit'),
+  /** Share of training classes held out for validation (modelSelection 'refit' or 'val'). */
   valRatio: z.number().gt(0).lt(1).default(0.2),
   /** Margin (proxy-anchor, triplet) and scale parameters of the baseline losses. */
   margin: z.number().min(0).default(0.1),
@@ -116,6 +122,15 @@ export interface RunSummary {
   /** Test metrics of the untrained model and of the final (selected) model. */
   baselineMetrics: Metrics | null
   testMetrics: Metrics | null
+  /** Test metrics of the raw (pooled, L2-normalised) backbone features; frozen runs only. */
+  rawMetrics: Metrics | null
+  /**
+   * Which model `testMetrics` belong to: the run's final model, or the best checkpoint of a run
+   * that stopped early (runs.evaluateBest); null before any test evaluation.
+   */
+  testFrom: 'final' | 'best-checkpoint' | null
+  /** The trained model's test R@1 is below the untrained model's: training hurt. */
+  belowBaseline: boolean
   epochsDone: number
 }
 
@@ -131,7 +146,7 @@ export interface StepRecord {
 
 export interface EpochRecord {
   epoch: number
-  /** Metrics on the model-selection split. */
+  /** Metrics on the model-selection split (`metrics.split` says which). */
   metrics: Metrics
   seconds: number
   imagesPerSec: number
@@ -167,15 +182,43 @@ export const runsSchemas = {
     id: Id,
     outDir: z.string().min(1),
     format: z.enum(['bundle', 'tfjs']).default('bundle')
-  })
+  }),
+  /** Evaluates a stopped (or failed) run's best checkpoint on test: test metrics + gallery. */
+  evaluateBest: z.object({ id: Id })
 } as const
+
+/**
+ * The whole-run estimate of a config, from rates measured on this machine's backend by the
+ * probe. Seconds; totalSec is the sum of the parts.
+ */
+export interface RunEstimate {
+  /** Backend start and backbone load in the trainer. */
+  startupSec: number
+  /** Backbone features of every image (frozen mode); 0 when cached or when fine-tuning. */
+  featuresSec: number
+  /** The frozen-mode feature cache already holds this split's features. */
+  featuresCached: boolean
+  /** The untrained model (and, frozen, the raw features) on test. */
+  baselineSec: number
+  /** The training epochs of the selection phase (or of the whole run without selection). */
+  trainSec: number
+  /** The per-epoch evaluations on the selection split plus the final test evaluation. */
+  evalSec: number
+  /** The refit on all training classes (modelSelection 'refit'), at most `epochs` epochs. */
+  refitSec: number
+  totalSec: number
+  /** The measured rates behind the figures. */
+  rates: { featureImagesPerSec: number; stepsPerSec: number; backend: string }
+}
 
 export interface ProbeResult {
   backend: string
+  /** One epoch: its training batches plus its evaluation on the selection split. */
   secondsPerEpoch: number
   memoryMb: number
   batchesPerEpoch: number
   warnings: string[]
+  estimate: RunEstimate
 }
 
 /** The runs service: payloads from `runsSchemas`, results named here (see define.ts). */
@@ -192,5 +235,6 @@ export type RunsService = ServiceOf<
     remove: void
     probe: ProbeResult
     exportRun: { path: string; files?: string[] }
+    evaluateBest: RunSummary
   }
 >

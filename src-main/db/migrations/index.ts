@@ -12,6 +12,7 @@ import { m004datasetsSource } from './004_datasets_source'
 import { m005experiments } from './005_experiments'
 import { m006datasetCounts } from './006_dataset_counts'
 import { m007runPrevCheckpoint } from './007_run_prev_checkpoint'
+import { m008runReferenceMetrics } from './008_run_reference_metrics'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -21,5 +22,6 @@ export const migrations: Migration[] = [
   m004datasetsSource,
   m005experiments,
   m006datasetCounts,
-  m007runPrevCheckpoint
+  m007runPrevCheckpoint,
+  m008runReferenceMetrics
 ]

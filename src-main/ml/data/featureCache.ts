@@ -107,6 +107,44 @@ export function readFeatureFile(file: string, keyHex: string): FeatureSet | null
   return { features, dim }
 }
 
+/**
+ * Whether valid-looking cached features exist for these items (header and size checked, the
+ * payload hash is not: that is extractFeatures' job). Used by estimates, which must not read
+ * whole files.
+ */
+export function hasCachedFeatures(
+  backbone: Backbone,
+  items: { path: string }[],
+  opts: { cacheDir: string; cacheKey: string; mode?: EmbedMode }
+): boolean {
+  const key = featureKey(backbone, items, opts.mode ?? 'test')
+  const file = featureFilePath(opts.cacheDir, opts.cacheKey, key)
+  let fd: number | null = null
+  try {
+    fd = fs.openSync(file, 'r')
+    const header = Buffer.alloc(HEADER)
+    if (fs.readSync(fd, header, 0, HEADER, 0) !== HEADER) return false
+    if (header.readUInt32LE(0) !== MAGIC || header.readUInt32LE(4) !== VERSION) return false
+    const count = header.readUInt32LE(8)
+    const dim = header.readUInt32LE(12)
+    return (
+      count === items.length &&
+      dim === backbone.featureChannels &&
+      fs.fstatSync(fd).size === HEADER + count * dim * 4 &&
+      header.subarray(16, 48).equals(Buffer.from(key, 'hex'))
+    )
+  } catch {
+    return false
+  } finally {
+    if (fd !== null) fs.closeSync(fd)
+  }
+}
+
+/** Workers extractFeatures uses for this many items (1: in-process). */
+export function featureWorkers(backbone: Backbone, items: number): number {
+  return items > POOL_THRESHOLD && backbone.source ? Math.min(os.cpus().length, 4) : 1
+}
+
 /** Writes a cache file atomically (temp file + rename). */
 export function writeFeatureFile(file: string, keyHex: string, set: FeatureSet): void {
   const payload = Buffer.from(set.features.buffer, set.features.byteOffset, set.features.byteLength)
@@ -153,8 +191,7 @@ export async function extractFeatures(
   }
   const paths = items.map((i) => i.path)
   const source = backbone.source
-  const workers =
-    opts.workers ?? (items.length > POOL_THRESHOLD && source ? Math.min(os.cpus().length, 4) : 1)
+  const workers = opts.workers ?? featureWorkers(backbone, items.length)
   let set: FeatureSet
   if (workers > 1 && source) {
     const pool = await createEmbedPool({

@@ -226,6 +226,6 @@ describe('local TF.js models', () => {
         { kind: 'local', modelPath: path.join(tmp, 'missing', 'model.json'), featureNode: 'a' },
         opts
       )
-    ).rejects.toThrow(/cannot read TF.js model/)
+    ).rejects.toThrow(/model\.json: does not exist/)
   })
 })

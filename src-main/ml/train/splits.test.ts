@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest'
 import { TrainConfig } from '../../../src-preload/contract/runs'
 import { applyTrainPreset, TRAIN_PRESETS } from '../../../src-preload/contract/presets'
-import { carveValidation, denseLabels } from './splits'
+import {
+  carveValidation,
+  denseLabels,
+  planSelection,
+  refitEpochs,
+  selectionTooSmall,
+  validationClassCount
+} from './splits'
 
 const items = Array.from({ length: 10 * 5 }, (_, i) => ({ classId: 100 + (i % 10), k: i }))
 
@@ -43,6 +50,60 @@ describe('validation split', () => {
     ])
     expect(classIds).toEqual([7, 42, 99])
     expect(Array.from(labels)).toEqual([1, 0, 1, 2])
+  })
+})
+
+describe('selection plan (refit by default)', () => {
+  const many = Array.from({ length: 50 * 20 }, (_, i) => ({ classId: i % 50 }))
+
+  it('sizes the carve by rule: the ratio, at least 5 classes for refit (≤ a third), never under 2', () => {
+    expect(validationClassCount(50, 0.2)).toBe(10)
+    expect(validationClassCount(50, 0.02, 5)).toBe(5)
+    expect(validationClassCount(9, 0.1, 5)).toBe(3) // a third of 9
+    expect(validationClassCount(4, 0.1, 5)).toBe(2)
+    expect(validationClassCount(10, 0.99)).toBe(8)
+  })
+
+  it('refit trains the selection phase without the carved classes, then refits on all', () => {
+    const p = planSelection(many, 'refit', 0.2, 1)
+    expect(p.refit).toBe(true)
+    expect(new Set(p.val!.map((i) => i.classId)).size).toBe(10)
+    expect(p.train.length + p.val!.length).toBe(many.length)
+    expect(p.warning).toBeNull()
+    expect(planSelection(many, 'val', 0.2, 1).refit).toBe(false)
+    const t = planSelection(many, 'test', 0.2, 1)
+    expect(t.val).toBeNull()
+    expect(t.train).toHaveLength(many.length)
+  })
+
+  it('warns on a split too small to select, and refit skips selection on it', () => {
+    expect(selectionTooSmall(2, 40)).toMatch(/too few to select an epoch reliably/)
+    expect(selectionTooSmall(5, 100)).toBeNull()
+    const eight = Array.from({ length: 8 * 5 }, (_, i) => ({ classId: i % 8 }))
+    const v = planSelection(eight, 'val', 0.25, 1)
+    expect(v.warning).toMatch(/2 classes and 10 images/)
+    const r = planSelection(eight, 'refit', 0.25, 1)
+    expect(r.val).toBeNull()
+    expect(r.refit).toBe(false)
+    expect(r.train).toHaveLength(eight.length)
+    expect(r.skipReason).toMatch(/too few/)
+    expect(planSelection(eight.slice(0, 3), 'refit', 0.2, 1).skipReason).toMatch(/3 training/)
+  })
+
+  it('refits for the longest training within one standard error of the best validation R@1', () => {
+    // The Omniglot case: best 73.0 at epoch 19 on 460 queries (se ≈ 2.1); epoch 40 at 71.7.
+    const h = Array.from({ length: 40 }, (_, i) => (i === 18 ? 0.73 : i < 5 ? 0.69 : 0.717))
+    expect(refitEpochs(h, 460)).toMatchObject({ epochs: 40, bestEpoch: 19, best: 0.73 })
+    expect(refitEpochs(h, 460).se).toBeCloseTo(Math.sqrt((0.73 * 0.27) / 460), 12)
+    // Clear overfitting: later epochs fall more than one se below the best.
+    const over = [0.6, 0.7, 0.8, 0.7, 0.6]
+    expect(refitEpochs(over, 10_000).epochs).toBe(3)
+    expect(refitEpochs([0.5], 10).epochs).toBe(1)
+    expect(() => refitEpochs([], 10)).toThrow(/at least one/)
+  })
+
+  it('is the default of a config', () => {
+    expect(TrainConfig.parse({ datasetId: 1 }).modelSelection).toBe('refit')
   })
 })
 

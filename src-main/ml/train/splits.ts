@@ -17,7 +17,8 @@ export interface HasClass {
 export function carveValidation<T extends HasClass>(
   items: T[],
   valRatio: number,
-  seed: number
+  seed: number,
+  minClasses = 2
 ): { train: T[]; val: T[]; valClassIds: number[] } {
   const classIds = [...new Set(items.map((i) => i.classId))].sort((a, b) => a - b)
   if (classIds.length < 4) {
@@ -25,7 +26,7 @@ export function carveValidation<T extends HasClass>(
       `a validation split needs at least 4 training classes (2 to train, 2 to validate), found ${classIds.length}; use modelSelection 'test' or more classes`
     )
   }
-  const nVal = Math.min(classIds.length - 2, Math.max(2, Math.round(valRatio * classIds.length)))
+  const nVal = validationClassCount(classIds.length, valRatio, minClasses)
   // A stream of its own, so that changing the sampler or the init does not move the split.
   const rng = createRng(seed * 7919 + 101)
   const shuffled = rng.shuffle([...classIds])
@@ -46,4 +47,81 @@ export function denseLabels(items: HasClass[]): { labels: Int32Array; classIds: 
     labels[k] = index.get(it.classId)!
   })
   return { labels, classIds }
+}
+
+/** Fewer validation classes or images than this cannot select an epoch reliably. */
+export const MIN_SELECTION_CLASSES = 5
+export const MIN_SELECTION_IMAGES = 50
+
+/**
+ * The carve-sizing rule: `valRatio` of the C training classes, rounded, but at least
+ * `minClasses` (capped at a third of the classes) and at least 2, and never more than C − 2.
+ * With refit (the default selection) the carve costs the final model nothing, so the runner
+ * asks for MIN_SELECTION_CLASSES to make the selection less noisy.
+ */
+export function validationClassCount(classes: number, valRatio: number, minClasses = 2): number {
+  const floor = Math.max(2, Math.min(minClasses, Math.floor(classes / 3)))
+  return Math.min(classes - 2, Math.max(floor, Math.round(valRatio * classes)))
+}
+
+/**
+ * Why a validation split is too small to select an epoch on (null when it is large enough):
+ * Recall@1 over a handful of classes is mostly noise (2 classes give 92–98 % from epoch 1).
+ */
+export function selectionTooSmall(valClasses: number, valImages: number): string | null {
+  if (valClasses >= MIN_SELECTION_CLASSES && valImages >= MIN_SELECTION_IMAGES) return null
+  return `the validation split has ${valClasses} classes and ${valImages} images, too few to select an epoch reliably (at least ${MIN_SELECTION_CLASSES} classes and ${MIN_SELECTION_IMAGES} images)`
+}
+
+/**
+ * The selection plan of a run: which items train in the selection phase, which validate, and
+ * whether a refit on all training classes follows. In refit mode a split too small to select
+ * on is skipped: the run trains all classes for the configured epochs (`skipReason` says why).
+ */
+export function planSelection<T extends HasClass>(
+  items: T[],
+  mode: 'refit' | 'val' | 'test',
+  valRatio: number,
+  seed: number
+): { train: T[]; val: T[] | null; refit: boolean; warning: string | null; skipReason: string | null } {
+  if (mode === 'test') return { train: items, val: null, refit: false, warning: null, skipReason: null }
+  const classes = new Set(items.map((i) => i.classId)).size
+  if (mode === 'refit' && classes < 4)
+    return {
+      train: items,
+      val: null,
+      refit: false,
+      warning: null,
+      skipReason: `only ${classes} training classes, too few to carve a validation split`
+    }
+  const carved = carveValidation(items, valRatio, seed, mode === 'refit' ? MIN_SELECTION_CLASSES : 2)
+  const small = selectionTooSmall(carved.valClassIds.length, carved.val.length)
+  if (mode === 'refit' && small)
+    return { train: items, val: null, refit: false, warning: null, skipReason: small }
+  return { train: carved.train, val: carved.val, refit: mode === 'refit', warning: small, skipReason: null }
+}
+
+/**
+ * The epoch count of the refit, from the selection split's R@1 per epoch (history[e − 1] is
+ * epoch e): the LONGEST training whose R@1 is within one standard error of the best
+ * (Breiman's one-standard-error rule, leaning to more epochs: the refit trains on more classes,
+ * and a validation split of a few hundred queries cannot tell apart epochs closer than that).
+ * The standard error is the binomial one of the best R@1 over `queries` validation queries.
+ */
+export function refitEpochs(
+  history: number[],
+  queries: number
+): { epochs: number; bestEpoch: number; best: number; se: number } {
+  if (!history.length) throw new Error('refitEpochs needs at least one evaluated epoch')
+  let bestEpoch = 1
+  history.forEach((r, i) => {
+    if (r > history[bestEpoch - 1]) bestEpoch = i + 1
+  })
+  const best = history[bestEpoch - 1]
+  const se = Math.sqrt((best * (1 - best)) / Math.max(1, queries))
+  let epochs = bestEpoch
+  history.forEach((r, i) => {
+    if (r >= best - se) epochs = Math.max(epochs, i + 1)
+  })
+  return { epochs, bestEpoch, best, se }
 }

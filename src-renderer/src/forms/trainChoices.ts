@@ -103,7 +103,7 @@ export const FIELD_HELP: Record<string, string> = {
   ipc: 'Images per class in a balanced batch.',
   seed: 'Random seed; the same seed and settings repeat a run.',
   modelSelection:
-    'Pick the best epoch on a validation split (honest) or on the test split (as the paper).',
+    'Refit (default): pick the epoch count on a validation split, then train on all training classes for that many epochs. Validation: keep the best validation epoch (trained without the validation classes). Test: as the paper (optimistic).',
   valRatio: 'Share of training classes held out to pick the best epoch.',
   margin: 'Margin of Proxy-Anchor, triplet or multi-similarity.',
   scale: 'Scale (inverse temperature) of Proxy-Anchor, normalized softmax or multi-similarity.',

@@ -66,7 +66,7 @@ export interface TrainForm {
   sampler: 'random' | 'balanced'
   ipc: NumField
   seed: NumField
-  modelSelection: 'val' | 'test'
+  modelSelection: 'refit' | 'val' | 'test'
   valRatio: NumField
   margin: NumField
   scale: NumField

@@ -73,6 +73,21 @@ export const useCompareStore = defineStore('compare', () => {
     }
   }
 
+  /**
+   * Queues one run per seed with the settings of a compared run (a seed group); returns the new
+   * run ids. The name says which run and seed it repeats.
+   */
+  async function queueSeeds(runId: number, seeds: number[]): Promise<number[]> {
+    const d = details.value.find((x) => x.id === runId) ?? (await getApi().runs.get({ id: runId }))
+    const ids: number[] = []
+    for (const seed of seeds) {
+      const base = d.config.name ?? d.name
+      const r = await getApi().runs.start({ ...d.config, seed, name: `${base} · seed ${seed}` })
+      ids.push(r.id)
+    }
+    return ids
+  }
+
   return {
     selected,
     comparison,
@@ -86,6 +101,7 @@ export const useCompareStore = defineStore('compare', () => {
     flippedError,
     flippedLoading,
     compare,
-    loadFlipped
+    loadFlipped,
+    queueSeeds
   }
 })
