@@ -10,8 +10,19 @@
  * (backbone in inference mode → GAP + GMP → Dense → LayerNorm without affine); the app's
  * embeddings are its rows divided by their L2 norm.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { zipSync } from 'fflate'
 import * as tf from '@tensorflow/tfjs'
 import { InvalidError, invalidField } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
@@ -195,5 +206,19 @@ export async function exportRunModel(
     for (const l of built?.created ?? []) l.dispose()
     net.head.dispose()
     net.backbone.dispose()
+  }
+}
+
+/** The export of run `runId` as one zip (its files at the top level), for downloads. */
+export async function exportRunModelZip(ctx: AppContext, runId: number): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'hist-model-export-'))
+  try {
+    const res = await exportRunModel(ctx, runId, join(dir, 'model'))
+    const entries = Object.fromEntries(
+      res.files.map((f) => [f, new Uint8Array(readFileSync(join(res.dir, f)))])
+    )
+    return Buffer.from(zipSync(entries, { level: 6 }))
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
   }
 }

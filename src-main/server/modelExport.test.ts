@@ -2,7 +2,8 @@
  * Model export end to end: two tiny real runs (frozen and fine-tuned small CNN, one epoch on 16
  * Omniglot characters) exported with `runs.exportRun({ format: 'tfjs' })`, then loaded in a
  * FRESH Node process by examples/embed-node.mjs (plain @tensorflow/tfjs + sharp, no app code),
- * which must reproduce the app's embeddings (loadRunModel) to 1e-5.
+ * which must reproduce the app's embeddings (loadRunModel) to 1e-5. Web mode downloads the same
+ * files as a zip from `/download/model/<runId>.zip` (token required).
  */
 import { execFile } from 'node:child_process'
 import {
@@ -18,13 +19,17 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { promisify } from 'node:util'
 import * as tf from '@tensorflow/tfjs'
+import { unzipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../ml/backend'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { importDataset } from '../datasets/importer'
 import { loadRunModel } from '../runs/inference'
 import { makeSmallDataset, REPO_ROOT, smallConfig } from '../runs/smallRuns.testutil'
-import { createRunsService } from './runs'
+import { createRunsService } from '../services/runs'
+import { stubService } from '../services/services.testutil'
+import { createDownloadSource } from './downloads'
+import { startServer } from './index'
 
 const run = promisify(execFile)
 
@@ -129,4 +134,42 @@ describe('runs.exportRun format tfjs', () => {
     await runs.exportRun({ id: runIds.frozen, outDir: again, format: 'tfjs' })
     expect(existsSync(join(again, 'model.json'))).toBe(true)
   })
+
+  it('web mode serves the export as a zip behind the token', async () => {
+    const services = {
+      runs: stubService('runs'),
+      datasets: stubService('datasets'),
+      retrieval: stubService('retrieval'),
+      system: stubService('system'),
+      experiments: stubService('experiments'),
+      explain: stubService('explain')
+    }
+    const server = await startServer({
+      services,
+      events: ctx.events,
+      staticDir: null,
+      downloads: createDownloadSource(ctx)
+    })
+    try {
+      const url = `${server.origin}/download/model/${runIds.fineTuned}.zip`
+      expect((await fetch(url)).status).toBe(401)
+      const missing = await fetch(`${server.origin}/download/model/99999.zip`, {
+        headers: { authorization: `Bearer ${server.token}` }
+      })
+      expect(missing.status).toBe(404)
+      const res = await fetch(url, { headers: { authorization: `Bearer ${server.token}` } })
+      expect(res.status).toBe(200)
+      expect(res.headers.get('content-type')).toBe('application/zip')
+      expect(res.headers.get('content-disposition')).toMatch(/attachment; filename=".+\.zip"/)
+      const files = unzipSync(new Uint8Array(await res.arrayBuffer()))
+      expect(Object.keys(files).sort()).toEqual(
+        ['group1-shard1of1.bin', 'model.json', 'preprocessing.json'].sort()
+      )
+      const direct = join(dir, 'export-fineTuned')
+      for (const [name, bytes] of Object.entries(files))
+        expect(Buffer.from(bytes).equals(readFileSync(join(direct, name)))).toBe(true)
+    } finally {
+      await server.close()
+    }
+  }, 120_000)
 })
