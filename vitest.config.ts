@@ -6,6 +6,8 @@ export default defineConfig({
     environment: 'node',
     // Native modules (better-sqlite3, sharp) and the tfjs wasm backend are happiest in forks.
     pool: 'forks',
+    // VK_ICD_FILENAMES + XDG_RUNTIME_DIR for the WebGPU tests and the processes tests start.
+    setupFiles: ['src-main/ml/backend/webgpuEnv.setup.ts'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     env: {

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { COMPUTE_DEVICES, type ComputeDevice } from '../../src-preload/contract/system'
 import { resolveDataDir } from '../common/dataDir'
 import { createContext, type AppContext } from '../app/context'
 import { InvalidError } from '../../src-preload/contract/errors'
@@ -48,6 +49,12 @@ export class UsageError extends InvalidError {
     super(message)
     this.name = 'UsageError'
   }
+}
+
+/** Parses --device (auto|gpu|cpu); anything else is a usage error. */
+export function deviceOption(text: string): ComputeDevice {
+  if ((COMPUTE_DEVICES as readonly string[]).includes(text)) return text as ComputeDevice
+  throw new UsageError(`--device must be one of ${COMPUTE_DEVICES.join(', ')}, got "${text}"`)
 }
 
 /** Error for an expected failure (a failed run, a damaged bundle): one line, exit code 1. */

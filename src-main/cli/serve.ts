@@ -10,7 +10,7 @@ import { createMediaSource } from '../server/mediaSource'
 import { closeContext, createContext } from '../app/context'
 import { createServices, type AppServices } from '../services/index'
 import { backendLines, probedBackend, startBackendProbe } from '../services/system'
-import { UsageError, type GlobalOptions } from './common'
+import { deviceOption, UsageError, type GlobalOptions } from './common'
 
 /** Options of `hist serve`. */
 interface ServeOptions {
@@ -20,6 +20,8 @@ interface ServeOptions {
   json?: boolean
   /** Folder of the built renderer (default out/renderer). */
   staticDir?: string
+  /** Device of in-process embedding (queries, evaluation); runs carry their own. */
+  device?: string
 }
 
 /** Parses --port: an integer 0..65535. */
@@ -51,8 +53,13 @@ export function registerServe(program: Command): void {
     .option('--port <n>', 'TCP port (0 picks a free one)', '0')
     .option('--json', 'print {"url","token","port","origin","dataDir"} as one JSON line')
     .option('--static-dir <dir>', 'folder of the built renderer (default: out/renderer)')
+    .option(
+      '--device <auto|gpu|cpu>',
+      'device for queries and evaluation in this process (runs choose their own; default: auto)'
+    )
     .action(async (opts: ServeOptions, cmd: Command) => {
       const port = parsePort(opts.port)
+      if (opts.device) process.env.HIST_DEVICE = deviceOption(opts.device)
       const global = cmd.optsWithGlobals() as GlobalOptions
       const ctx = createContext(resolveDataDir({ flag: global.dataDir }), 'web')
       let server: RunningServer | null = null

@@ -25,7 +25,8 @@ import { evaluateRun } from '../runs/evaluateRun'
 import { importRunBundle } from '../runs/export'
 import { closeContext, type AppContext } from '../app/context'
 import { createRunsService } from '../services/runs'
-import { EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
+import { backendLabel, initBackend } from '../ml/backend'
+import { deviceOption, EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 import { invoke } from '../dispatch'
 import { announceAdopted, describeRun, followRun, formatMetrics, orphanNote } from './follow'
 import { parseSeedList, trainSeeds } from './seeds'
@@ -45,6 +46,7 @@ export interface TrainOptions {
   name?: string
   modelSelection?: string
   seeds?: string
+  device?: string
   json?: boolean
 }
 
@@ -130,8 +132,19 @@ export async function trainInputFromOptions(
     batchSize,
     lr,
     name: o.name,
-    modelSelection: o.modelSelection as 'refit' | 'val' | 'test' | undefined
+    modelSelection: o.modelSelection as 'refit' | 'val' | 'test' | undefined,
+    device: o.device === undefined ? undefined : deviceOption(o.device)
   })
+}
+
+/** Probes for a GPU in this process; throws NoDeviceError (every backend's reason) when none works. */
+async function checkGpu(log: (s: string) => void): Promise<void> {
+  const report = await initBackend({ device: 'gpu' })
+  log(`Device: ${backendLabel(report)}.`)
+  if (report.adapter?.software)
+    log(
+      'Note: this WebGPU adapter is a software one (a CPU implementation): slower than --device cpu.'
+    )
 }
 
 async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
@@ -142,6 +155,8 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   let service: ReturnType<typeof createRunsService> | null = null
   try {
     const input = await trainInputFromOptions(ctx, o, quiet)
+    // --device gpu with no usable GPU is an error here, before a run is queued, not a CPU run.
+    if (input.device === 'gpu') await checkGpu(quiet)
     // Runs an earlier owner left behind (killed, crashed) resume first: say so.
     service = createRunsService(ctx, { noRecover: true })
     announceAdopted(ctx, service, service.recover(), quiet)
@@ -162,8 +177,13 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
   }
 }
 
-async function evalCommand(cmd: Command, o: { run: string; json?: boolean }): Promise<void> {
+async function evalCommand(
+  cmd: Command,
+  o: { run: string; json?: boolean; device?: string }
+): Promise<void> {
   const id = intOption('run', o.run)!
+  // Embedding the test split runs in this process: on the asked device (else HIST_DEVICE/auto).
+  if (o.device) await initBackend({ device: deviceOption(o.device) })
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
@@ -307,6 +327,10 @@ export function addTrainConfigOptions(cmd: Command): Command {
       '--model-selection <refit|val|test>',
       'refit (default): pick the epoch count on a validation split, then train on all classes; val: keep the best validation epoch; test: pick on test (official, optimistic)'
     )
+    .option(
+      '--device <auto|gpu|cpu>',
+      'where to train and embed: auto (a hardware GPU if usable, else the CPU), gpu (fails if none), cpu'
+    )
     .option('--name <text>', 'a name for the run')
 }
 
@@ -325,8 +349,11 @@ export function registerTrain(program: Command): void {
     .command('eval')
     .description("evaluate a run's model on its test split")
     .requiredOption('--run <id>', 'run id')
+    .option('--device <auto|gpu|cpu>', 'where to embed the test images (default: auto)')
     .option('--json', 'print JSON')
-    .action((o: { run: string; json?: boolean }, cmd: Command) => evalCommand(cmd, o))
+    .action((o: { run: string; json?: boolean; device?: string }, cmd: Command) =>
+      evalCommand(cmd, o)
+    )
   program
     .command('runs')
     .description('list training runs')

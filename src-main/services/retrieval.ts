@@ -26,6 +26,7 @@ import { runDirOf } from '../retrieval/galleryIo'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
 import type { AppContext } from '../app/context'
+import { releaseEngineCaches } from '../ml/eval'
 
 /** Options of createRetrievalService (tests inject a model loader). */
 export interface RetrievalOptions {
@@ -256,6 +257,8 @@ export function createRetrievalService(
     dispose() {
       store.clear()
       models.clear()
+      // The tfjs similarity engine keeps the last searched gallery on the backend.
+      releaseEngineCaches()
     }
   }
 }

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import type { Metrics } from '../../src-preload/contract/common'
 import { invalidField } from '../../src-preload/contract/errors'
 import type { TrainConfig } from '../../src-preload/contract/runs'
-import { initBackend } from '../ml/backend'
+import { backendLabel, describeBackend, initBackend } from '../ml/backend'
 import { extractFeatures } from '../ml/data/featureCache'
 import { evaluate, toMetrics, writeGallery } from '../ml/eval'
 import { loadBackbone, type Backbone } from '../ml/models/backbones'
@@ -105,9 +105,15 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
   const cfg: TrainConfig = job.config
   const log = (level: 'info' | 'warn' | 'error', message: string): void =>
     send({ type: 'log', level, message })
-  const report = await initBackend()
-  send({ type: 'backend', backend: report.active })
+  const report = await initBackend({ device: cfg.device })
+  send({ type: 'backend', backend: backendLabel(report) })
   const progress = new Progress(send)
+  log('info', `Device ${cfg.device}: ${describeBackend(report).join('; ')}.`)
+  if (report.adapter?.software)
+    log(
+      'warn',
+      'The WebGPU adapter is a software one (a CPU implementation of the GPU API): training works but is slower than on wasm.'
+    )
 
   // Selection plan: validation classes carved from the training classes (class-disjoint, seeded).
   const plan = planSelection(job.train, cfg.modelSelection, cfg.valRatio, cfg.seed)

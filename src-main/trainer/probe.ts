@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { RunEstimate } from '../../src-preload/contract/runs'
-import { initBackend } from '../ml/backend'
+import { backendLabel, initBackend } from '../ml/backend'
 import { featureWorkers, hasCachedFeatures } from '../ml/data/featureCache'
 import { decodeImageU8 } from '../ml/data/decode'
 import { evaluate } from '../ml/eval'
@@ -60,7 +60,8 @@ const round1 = (x: number): number => Math.round(x * 10) / 10
 export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeAnswer> {
   const tStart = performance.now()
   const cfg = job.config
-  const report = await initBackend()
+  // Measured on the backend the run will use, so the estimate is the chosen device's.
+  const report = await initBackend({ device: cfg.device })
   const warnings: string[] = []
   const plan = planSelection(job.train, cfg.modelSelection, cfg.valRatio, cfg.seed)
   if (cfg.modelSelection === 'test')
@@ -172,7 +173,7 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
         `Fine-tuning takes about ${Math.round(secondsPerEpoch / 60)} min per epoch on this machine; consider --frozen.`
       )
     return {
-      backend: report.active,
+      backend: backendLabel(report),
       secondsPerEpoch: round1(secondsPerEpoch),
       memoryMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       batchesPerEpoch: perEpoch,
@@ -189,7 +190,7 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
         rates: {
           featureImagesPerSec: round1(1 / featureSec),
           stepsPerSec: round1(1 / stepSec),
-          backend: report.active
+          backend: backendLabel(report)
         }
       }
     }

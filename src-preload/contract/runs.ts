@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { Id, NoInput, type Metrics } from './common'
 import { SplitSpec } from './datasets'
 import type { ServiceOf } from './define'
+import { COMPUTE_DEVICES } from './system'
 
 export const LossName = z.enum([
   'hist',
@@ -71,6 +72,11 @@ const TrainConfigFields = z.object({
   /** Images per class in a balanced batch. */
   ipc: z.number().int().min(2).max(64).default(4),
   seed: z.number().int().default(1),
+  /**
+   * Where to train and embed: 'auto' (a GPU when a hardware one is usable, else the CPU), 'gpu'
+   * (tensorflow-gpu or WebGPU; the run fails with the reasons when neither works) or 'cpu'.
+   */
+  device: z.enum(COMPUTE_DEVICES).default('auto'),
   /**
    * How the final model is chosen. 'refit' (default): select the epoch count on a validation
    * split carved from the training classes, then train a fresh model on ALL training classes for

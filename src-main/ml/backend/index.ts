@@ -119,8 +119,10 @@ interface Plan {
 }
 
 function plan(opts: ProbeOptions): Plan {
-  const envOnly = process.env.HIST_BACKEND?.split(',').map((s) => s.trim()) as
-    BackendName[] | undefined
+  // An empty HIST_BACKEND counts as unset.
+  const envOnly = process.env.HIST_BACKEND?.trim()
+    ? (process.env.HIST_BACKEND.split(',').map((s) => s.trim()) as BackendName[])
+    : undefined
   const only = opts.only ?? envOnly
   if (only) return { only, device: 'auto', by: 'HIST_BACKEND', allowSoftwareGpu: true }
   const device =

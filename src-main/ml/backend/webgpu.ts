@@ -14,6 +14,7 @@
 import { existsSync } from 'node:fs'
 import * as tf from '@tensorflow/tfjs'
 import type { GpuAdapterInfo } from '../../../src-preload/contract/system'
+import { patchWebGpuKernels } from './webgpuKernels'
 
 /** The npm package of Dawn's Node binding. */
 export const DAWN_PACKAGE = 'webgpu'
@@ -193,7 +194,10 @@ async function registerTfjsBackend(
       maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
       maxBufferSize: l.maxBufferSize,
       maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
-      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      // tfjs sizes AddN's chunks (and other many-input programs) from the device's limit;
+      // without asking for the adapter's value, Dawn validates against the default of 8.
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage
     }
   })
   if (tf.findBackend('webgpu')) tf.removeBackend('webgpu')
@@ -203,5 +207,6 @@ async function registerTfjsBackend(
     () => new WebGPUBackend(device, { vendor: adapter.vendor, architecture: adapter.architecture }),
     0
   )
+  patchWebGpuKernels()
   registered = { adapter, device }
 }

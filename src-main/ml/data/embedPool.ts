@@ -14,6 +14,8 @@ import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { Worker } from 'node:worker_threads'
+import * as tf from '@tensorflow/tfjs'
+import type { BackendName } from '../../../src-preload/contract/system'
 import type { BackboneSpecInput } from '../models/backbones'
 import { abortError, type EmbedMode } from './embed'
 import type { EmbedReply, EmbedRequest, EmbedWorkerData } from './embedWorker'
@@ -26,6 +28,8 @@ export interface EmbedPoolOptions {
   modelsDir: string
   /** Init seed of a randomly initialised backbone, so every worker builds the same weights. */
   seed?: number
+  /** The backend the workers start (default: the one active in this process). */
+  backend?: BackendName
   /** Images per forward pass inside a worker (default 32). */
   batchSize?: number
 }
@@ -48,6 +52,15 @@ export interface EmbedPool {
   ): Promise<{ features: Float32Array; dim: number }>
   /** Stops the workers. */
   close(): Promise<void>
+}
+
+/** The active backend's name, or undefined before any backend started. */
+function activeBackendName(): BackendName | undefined {
+  try {
+    return (tf.getBackend() as BackendName | undefined) ?? undefined
+  } catch {
+    return undefined
+  }
 }
 
 /** Starts a worker running embedWorker with `data`. */
@@ -102,7 +115,8 @@ export async function createEmbedPool(opts: EmbedPoolOptions): Promise<EmbedPool
         const worker = startEmbedWorker({
           spec: opts.spec,
           modelsDir: opts.modelsDir,
-          seed: opts.seed
+          seed: opts.seed,
+          backend: opts.backend ?? activeBackendName()
         })
         slots.push({ worker, busy: false })
         worker.on('message', (m: EmbedReply) => handlers.get(worker)?.(m))

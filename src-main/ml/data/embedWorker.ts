@@ -1,9 +1,10 @@
 /**
- * Worker thread of the embedding pool: initialises its own TF.js backend (wasm here) and
+ * Worker thread of the embedding pool: initialises its own TF.js backend (the owner's) and
  * backbone, then embeds the path lists it is sent. Messages are plain data (see EmbedRequest /
  * EmbedReply); features travel as transferred Float32Array buffers.
  */
 import { parentPort, workerData } from 'node:worker_threads'
+import type { BackendName } from '../../../src-preload/contract/system'
 import { initBackend } from '../backend'
 import { loadBackbone, type BackboneSpecInput } from '../models/backbones'
 import { embedImages, type EmbedMode } from './embed'
@@ -13,6 +14,8 @@ export interface EmbedWorkerData {
   spec: BackboneSpecInput
   modelsDir: string
   seed?: number
+  /** The backend of the process that started the pool (workers use the same one). */
+  backend?: BackendName
 }
 
 /** Parent → worker. */
@@ -33,7 +36,7 @@ async function main(): Promise<void> {
   const data = workerData as EmbedWorkerData
   const send = (m: EmbedReply, transfer: ArrayBuffer[] = []): void => port.postMessage(m, transfer)
   try {
-    const report = await initBackend()
+    const report = await initBackend(data.backend ? { only: [data.backend] } : {})
     const backbone = await loadBackbone(data.spec, { modelsDir: data.modelsDir, seed: data.seed })
     // Tasks run one at a time: the pool never sends a second before the first answered.
     port.on('message', (msg: EmbedRequest) => {

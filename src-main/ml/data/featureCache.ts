@@ -13,6 +13,8 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as tf from '@tensorflow/tfjs'
+import type { BackendName } from '../../../src-preload/contract/system'
+import { GPU_BACKENDS } from '../backend'
 import type { Backbone } from '../models/backbones'
 import { embedImages, type EmbedMode } from './embed'
 import { createEmbedPool } from './embedPool'
@@ -142,7 +144,10 @@ export function hasCachedFeatures(
 
 /** Workers extractFeatures uses for this many items (1: in-process). */
 export function featureWorkers(backbone: Backbone, items: number): number {
-  return items > POOL_THRESHOLD && backbone.source ? Math.min(os.cpus().length, 4) : 1
+  // On a GPU the backbone runs on the device in this process: worker threads would each open
+  // their own device and compete for it. On the CPU one worker per core uses every core.
+  const onGpu = GPU_BACKENDS.has(tf.getBackend() as BackendName)
+  return items > POOL_THRESHOLD && backbone.source && !onGpu ? Math.min(os.cpus().length, 4) : 1
 }
 
 /** Writes a cache file atomically (temp file + rename). */

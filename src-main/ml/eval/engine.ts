@@ -214,8 +214,12 @@ export function resetEngines(): void {
   releaseEngineCaches()
 }
 
-/** TensorFlow.js backends fast enough to be worth a matMul per block. */
-const FAST_TF_BACKENDS = new Set(['wasm', 'tensorflow', 'webgl', 'webgpu'])
+/**
+ * TensorFlow.js backends fast enough to be worth a matMul per block. Only backends that can read
+ * back synchronously (the engine's interface is synchronous): not webgpu, which in Node has no
+ * synchronous download (its readSync needs OffscreenCanvas); there the native or JS engine runs.
+ */
+const FAST_TF_BACKENDS = new Set(['wasm', 'tensorflow'])
 
 /**
  * The gallery of the last tfjs call, transposed to d×nb (XNNPACK's fast layout: measured 1.5

@@ -156,11 +156,22 @@ export function checkInputs(
   }
   if (labels.dtype !== 'int32') throw new Error(`${who}: labels must be int32, got ${labels.dtype}`)
   // N ints: a negligible read on CPU backends, and a wrong label would otherwise silently
-  // become an all-zero one-hot row.
-  const ys = labels.dataSync()
+  // become an all-zero one-hot row. On webgpu only labels still held on the host are checked
+  // (a synchronous download is impossible there in Node); the trainer's labels always are,
+  // because they are made from a JS array just before the step.
+  const ys = hostValues(labels)
+  if (!ys) return
   for (let i = 0; i < ys.length; i++) {
     if (ys[i] < 0 || ys[i] >= opts.numClasses) {
       throw new Error(`${who}: label ${ys[i]} at index ${i} is outside [0, ${opts.numClasses})`)
     }
   }
+}
+
+/** The tensor's values when they can be read synchronously: always on CPU backends; on webgpu only while they are still on the host (not yet uploaded). */
+function hostValues(t: tf.Tensor): tf.TypedArray | null {
+  if (tf.getBackend() !== 'webgpu') return t.dataSync()
+  const map = (tf.backend() as unknown as { tensorMap?: { get(id: object): { values?: unknown } } })
+    .tensorMap
+  return map?.get(t.dataId)?.values ? t.dataSync() : null
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { backendLines, fastPathSummary } from './backendLines'
+import { backendLines, deviceSummary, fastPathSummary } from './backendLines'
 
 describe('backendLines', () => {
   it('says which backend is in use and why each other one was skipped', () => {
@@ -42,5 +42,27 @@ describe('fastPathSummary', () => {
       text: 'Fast kernels: 1 of 2 on',
       title: 'wasm-simd: on (fused kernels)\nfused-adam-cpu: off: the active backend is wasm'
     })
+  })
+})
+
+describe('deviceSummary', () => {
+  it('names the device, the backend and a software adapter', () => {
+    expect(deviceSummary(null)).toBeNull()
+    expect(deviceSummary({ active: 'wasm', candidates: [], device: 'cpu' })).toBe(
+      'Device: CPU (wasm)'
+    )
+    expect(
+      deviceSummary({
+        active: 'webgpu',
+        candidates: [],
+        device: 'gpu',
+        adapter: {
+          vendor: 'google',
+          architecture: 'swiftshader',
+          description: 'SwiftShader driver 5.0.0',
+          software: true
+        }
+      })
+    ).toBe('Device: GPU (webgpu on google swiftshader, software adapter)')
   })
 })

@@ -26,3 +26,16 @@ export function fastPathSummary(
       .join('\n')
   }
 }
+
+/**
+ * The status bar's device line: "Device: GPU (webgpu on google swiftshader, software adapter)"
+ * or "Device: CPU (wasm)"; null before the backend probe answered.
+ */
+export function deviceSummary(report: BackendReport | null): string | null {
+  if (!report) return null
+  const gpu = report.device === 'gpu'
+  const a = report.adapter
+  const on = a ? ` on ${[a.vendor, a.architecture].filter(Boolean).join(' ') || 'a GPU'}` : ''
+  const sw = a?.software ? ', software adapter' : ''
+  return `Device: ${gpu ? 'GPU' : 'CPU'} (${report.active}${on}${sw})`
+}
