@@ -28,6 +28,7 @@ import { createRunsService } from '../services/runs'
 import { backendLabel, initBackend } from '../ml/backend'
 import { deviceOption, EXIT, openCliContext, printResult, setExitCode, UsageError } from './common'
 import { invoke } from '../dispatch'
+import { collect, runsListInput, SORT_HELP, type RunsListOptions } from './runsQuery'
 import { announceAdopted, describeRun, followRun, formatMetrics, orphanNote } from './follow'
 import { parseSeedList, trainSeeds } from './seeds'
 
@@ -204,14 +205,18 @@ async function evalCommand(
   }
 }
 
-async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
+async function runsCommand(cmd: Command, o: RunsListOptions & { json?: boolean }): Promise<void> {
+  const query = runsListInput(o)
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const runs = await invoke('runs', service, 'list', undefined)
+    const runs = await invoke('runs', service, 'list', query)
     const json = runs.map((r) => ({ ...r, interrupted: orphanNote(service.repo, r) }))
     printResult(o.json, json, () => {
-      if (!runs.length) return 'No runs yet. Try: npm run demo'
+      if (!runs.length) {
+        const narrowed = (query.filters?.length ?? 0) > 0 || query.tag !== undefined
+        return narrowed ? 'No runs match.' : 'No runs yet. Try: npm run demo'
+      }
       const pct = (m: Metrics | null): string => (m ? (m.recall['1'] * 100).toFixed(1) : '—')
       const notes: string[] = []
       const rows = runs.map((r) => {
@@ -222,7 +227,8 @@ async function runsCommand(cmd: Command, o: { json?: boolean }): Promise<void> {
           `${r.status}${orphan ? '*' : ''}`.padEnd(9),
           `${r.epochsDone}/${r.config.epochs}`.padEnd(7),
           `R@1 ${pct(r.baselineMetrics)} → ${pct(r.testMetrics)}`.padEnd(20),
-          `${r.name}${r.datasetId === null ? ` (dataset ${r.datasetName} removed)` : ''}`
+          `${r.name}${r.datasetId === null ? ` (dataset ${r.datasetName} removed)` : ''}` +
+            (r.tags.length ? `  [${r.tags.join(', ')}]` : '')
         ].join('  ')
       })
       return ['id   status     epochs   R@1 before → after    name', ...rows, ...notes].join('\n')
@@ -356,9 +362,13 @@ export function registerTrain(program: Command): void {
     )
   program
     .command('runs')
-    .description('list training runs')
+    .description('list training runs (newest first unless sorted)')
+    .option('--sort <key>', SORT_HELP)
+    .option('--desc', 'sort descending')
+    .option('--filter <key=value>', 'only runs whose column equals value (repeatable)', collect)
+    .option('--tag <tag>', 'only runs with this tag')
     .option('--json', 'print JSON')
-    .action((o: { json?: boolean }, cmd: Command) => runsCommand(cmd, o))
+    .action((o: RunsListOptions & { json?: boolean }, cmd: Command) => runsCommand(cmd, o))
   program
     .command('resume')
     .description(

@@ -52,7 +52,9 @@ function run(
     rawMetrics: null,
     testFrom: m ? 'final' : null,
     belowBaseline: false,
-    epochsDone: 1
+    epochsDone: 1,
+    tags: [],
+    note: ''
   }
 }
 

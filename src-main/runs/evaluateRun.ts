@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs'
 import type { Metrics } from '../../src-preload/contract/common'
 import { getDatasetItems } from '../datasets/queries'
+import { datasetsRepo } from '../datasets/repo'
 import { evaluate, readGallery, toMetrics } from '../ml/eval'
 import type { AppContext } from '../app/context'
 import { recallKs } from './jobs'
@@ -16,24 +17,12 @@ import { RunsRepository } from './repository'
 export async function evaluateRun(ctx: AppContext, runId: number): Promise<Metrics> {
   const repo = new RunsRepository(ctx.db)
   const run = repo.get(runId)
-  const format =
-    (
-      ctx.db.prepare('SELECT format FROM datasets WHERE id = ?').get(run.datasetId) as
-        { format: string } | undefined
-    )?.format ?? ''
+  const format = (run.datasetId ? datasetsRepo(ctx.db).getDataset(run.datasetId)?.format : '') ?? ''
   const file = galleryPath(ctx, runId)
   if (existsSync(file)) {
     const ids = repo.galleryImageIds(runId)
     const g = readGallery(file, { n: ids.length })
-    const classOf = new Map(
-      (
-        ctx.db
-          .prepare(
-            'SELECT g.image_id AS id, i.class_id AS c FROM run_gallery g JOIN images i ON i.id = g.image_id WHERE g.run_id = ?'
-          )
-          .all(runId) as { id: number; c: number }[]
-      ).map((r) => [r.id, r.c])
-    )
+    const classOf = repo.galleryClassOf(runId)
     if (classOf.size !== ids.length)
       throw new Error(`run ${runId}: some gallery images are no longer in the dataset`)
     const labels = Int32Array.from(ids, (id) => classOf.get(id)!)

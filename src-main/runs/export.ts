@@ -27,6 +27,7 @@ import { readGallery, writeGallery } from '../ml/eval/gallery'
 import { verifyCheckpoint } from '../ml/train/checkpoints'
 import { readJsonSafely } from '../ml/util/safeFile'
 import type { AppContext } from '../app/context'
+import { datasetsRepo } from '../datasets/repo'
 import { readNpy, writeNpy } from './npy'
 import { GALLERY_FILE } from './paths'
 import { RunsRepository, type QueryRecord } from './repository'
@@ -41,16 +42,6 @@ interface GalleryRow {
   imageId: number
   className: string
   relPath: string
-}
-
-function galleryRows(ctx: AppContext, runId: number): GalleryRow[] {
-  return ctx.db
-    .prepare(
-      `SELECT g.idx AS idx, g.image_id AS imageId, COALESCE(c.name, '') AS className, COALESCE(i.rel_path, '') AS relPath
-       FROM run_gallery g LEFT JOIN images i ON i.id = g.image_id LEFT JOIN classes c ON c.id = i.class_id
-       WHERE g.run_id = ? ORDER BY g.idx`
-    )
-    .all(runId) as GalleryRow[]
 }
 
 /** Quotes a CSV field when needed (RFC 4180). */
@@ -150,7 +141,7 @@ export function exportRunBundle(
   const galleryFile = st.dir ? join(st.dir, GALLERY_FILE) : null
   if (galleryFile && existsSync(galleryFile)) {
     const g = readGallery(galleryFile)
-    const rows = galleryRows(ctx, runId)
+    const rows = repo.galleryRows(runId)
     if (rows.length !== g.n)
       throw new Error(
         `run ${runId}: the gallery file has ${g.n} rows but the database lists ${rows.length}`
@@ -277,9 +268,8 @@ export function importRunBundle(ctx: AppContext, dir: string): ImportRunResult {
   const history = readJson(dir, 'history.json', HistoryZ)
   const repo = new RunsRepository(ctx.db)
   const warnings: string[] = []
-  const ds = ctx.db
-    .prepare('SELECT id, root FROM datasets WHERE name = ? ORDER BY id LIMIT 1')
-    .get(cfgFile.dataset.name) as { id: number } | undefined
+  const datasets = datasetsRepo(ctx.db)
+  const ds = datasets.listDatasets().find((d) => d.name === cfgFile.dataset.name)
   if (!ds)
     warnings.push(
       `no dataset named "${cfgFile.dataset.name}" here: import it to browse this run's retrievals`
@@ -289,14 +279,7 @@ export function importRunBundle(ctx: AppContext, dir: string): ImportRunResult {
   let gallery: { ids: number[]; queries: QueryRecord[] } | null = null
   if (hasGallery && ds) {
     const rows = readJson(dir, 'gallery.json', GalleryZ)
-    const byPath = new Map(
-      (
-        ctx.db.prepare('SELECT id, rel_path FROM images WHERE dataset_id = ?').all(ds.id) as {
-          id: number
-          rel_path: string
-        }[]
-      ).map((r) => [r.rel_path, r.id])
-    )
+    const byPath = new Map(datasets.images(ds.id).map((r) => [r.rel_path, r.id]))
     const ids = rows.map((r) => byPath.get(r.relPath))
     if (ids.every((x): x is number => x !== undefined)) {
       const oldToNew = new Map(rows.map((r, i) => [r.imageId, ids[i] as number]))

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import type { AppContext } from '../app/context'
 import { GALLERY_FILE } from '../trainer/protocol'
-import { NotFoundError } from '../../src-preload/contract/errors'
+import { RunsRepository } from './repository'
 
 /** Gallery (test split) embeddings file inside a run folder; the trainer protocol names it. */
 export { GALLERY_FILE }
@@ -17,8 +17,6 @@ export function runDir(ctx: AppContext, runId: number): string {
  * row idx holds the embedding of run_gallery.image_id at that idx).
  */
 export function galleryPath(ctx: AppContext, runId: number): string {
-  const row = ctx.db.prepare('SELECT dir FROM runs WHERE id = ?').get(runId) as
-    { dir: string | null } | undefined
-  if (!row) throw new NotFoundError(`no run with id ${runId}`)
-  return join(row.dir ?? runDir(ctx, runId), GALLERY_FILE)
+  const dir = new RunsRepository(ctx.db).resumeState(runId).dir // NotFoundError for an unknown id
+  return join(dir ?? runDir(ctx, runId), GALLERY_FILE)
 }

@@ -11,8 +11,10 @@ import type {
   RunStatus,
   RunSummary,
   StepRecord,
+  RunsListQuery,
   TrainConfig
 } from '../../src-preload/contract/runs'
+import { ListStatements } from './listQuery'
 import type { Db } from '../db'
 import { NotFoundError } from '../../src-preload/contract/errors'
 import { labelled, selectionSplit, toSummary, type RunRow } from './summary'
@@ -51,9 +53,14 @@ const now = (): string => new Date().toISOString()
 /** Prepared-statement access to runs, run_steps, run_epochs, run_log, run_gallery, run_queries. */
 export class RunsRepository {
   private s
+  private listQueries: ListStatements
 
   constructor(private db: Db) {
+    this.listQueries = new ListStatements(db)
     this.s = {
+      annotate: db.prepare(
+        'UPDATE runs SET tags = COALESCE(@tags, tags), note = COALESCE(@note, note) WHERE id = @id'
+      ),
       insert: db.prepare(
         `INSERT INTO runs (name, status, dataset_id, dataset_name, config, backend, app_version)
          VALUES (@name, 'queued', @datasetId, @datasetName, @config, @backend, @appVersion)`
@@ -163,8 +170,20 @@ export class RunsRepository {
   }
 
   /** Every run, newest first. */
-  list(): RunSummary[] {
-    return (this.s.list.all() as RunRow[]).map(toSummary)
+  list(q?: RunsListQuery): RunSummary[] {
+    const rows = q ? this.listQueries.all(q) : this.s.list.all()
+    return (rows as RunRow[]).map(toSummary)
+  }
+
+  /** Sets tags and/or note (undefined leaves a field as it is); the updated run. */
+  annotate(id: number, p: { tags?: string[]; note?: string }): RunSummary {
+    const info = this.s.annotate.run({
+      id,
+      tags: p.tags === undefined ? null : JSON.stringify(p.tags),
+      note: p.note ?? null
+    })
+    if (info.changes === 0) throw new NotFoundError(`run ${id} not found`)
+    return this.get(id)
   }
 
   /** Runs with the given status, oldest first (the queue order). */
@@ -203,6 +222,27 @@ export class RunsRepository {
       seconds: e.seconds,
       imagesPerSec: e.images_per_sec
     }))
+  }
+
+  /** The class of each gallery image of a run (image id → class id), from the images table. */
+  galleryClassOf(id: number): Map<number, number> {
+    const rows = this.db
+      .prepare(
+        'SELECT g.image_id AS id, i.class_id AS c FROM run_gallery g JOIN images i ON i.id = g.image_id WHERE g.run_id = ?'
+      )
+      .all(id) as { id: number; c: number }[]
+    return new Map(rows.map((r) => [r.id, r.c]))
+  }
+
+  /** The gallery rows of a run in gallery order, with each image's class name and path. */
+  galleryRows(id: number): { idx: number; imageId: number; className: string; relPath: string }[] {
+    return this.db
+      .prepare(
+        `SELECT g.idx AS idx, g.image_id AS imageId, COALESCE(c.name, '') AS className, COALESCE(i.rel_path, '') AS relPath
+         FROM run_gallery g LEFT JOIN images i ON i.id = g.image_id LEFT JOIN classes c ON c.id = i.class_id
+         WHERE g.run_id = ? ORDER BY g.idx`
+      )
+      .all(id) as { idx: number; imageId: number; className: string; relPath: string }[]
   }
 
   /** The resume-related columns of a run. */

@@ -33,6 +33,8 @@ export interface RunRow {
   checkpoint_step: number
   owner_pid: number | null
   crash_count: number
+  tags: string
+  note: string
 }
 
 /** The split the per-epoch (model-selection) metrics of a config are measured on. */
@@ -80,6 +82,8 @@ export function toSummary(r: RunRow): RunSummary {
     rawMetrics: labelled(r.raw_metrics, 'test'),
     testFrom: r.test_metrics === null ? null : r.test_from === 'best-checkpoint' ? 'best-checkpoint' : 'final',
     belowBaseline: isBelowBaseline(testMetrics, baselineMetrics),
-    epochsDone: r.epochs_done
+    epochsDone: r.epochs_done,
+    tags: JSON.parse(r.tags) as string[],
+    note: r.note
   }
 }

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   TrainConfig,
+  RunsListQuery,
   type ProbeResult,
   type RunDetail,
   type RunsService,
@@ -85,8 +86,11 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
 
   const service: RunsServiceImpl = {
     repo,
-    async list(): Promise<RunSummary[]> {
-      return repo.list()
+    async list(q): Promise<RunSummary[]> {
+      return repo.list(q && RunsListQuery.parse(q))
+    },
+    async annotate({ id, tags, note }): Promise<RunSummary> {
+      return repo.annotate(id, { tags, note })
     },
     async get({ id }): Promise<RunDetail> {
       return repo.detail(id)

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { Id, NoInput, type Metrics } from './common'
+import { Id, type Metrics } from './common'
 import { SplitSpec } from './datasets'
 import type { ServiceOf } from './define'
 import { COMPUTE_DEVICES } from './system'
@@ -37,7 +37,7 @@ export const BackboneSpec = z.discriminatedUnion('kind', [
 export type BackboneSpec = z.infer<typeof BackboneSpec>
 
 /** Every hyperparameter of a run. Defaults follow the official HIST code (CUB preset). */
-const TrainConfigFields = z.object({
+export const TrainConfigFields = z.object({
   datasetId: Id,
   /** Class-disjoint split; 'preset' uses the dataset's standard protocol. */
   split: SplitSpec.default({ kind: 'preset' }),
@@ -138,6 +138,10 @@ export interface RunSummary {
   /** The trained model's test R@1 is below the untrained model's: training hurt. */
   belowBaseline: boolean
   epochsDone: number
+  /** User labels, each 1-40 characters, unique. */
+  tags: string[]
+  /** Free-text note by the user ('' when none). */
+  note: string
 }
 
 export interface StepRecord {
@@ -170,8 +174,64 @@ export interface RunDetail extends RunSummary {
   log: RunLogEntry[]
 }
 
+/** Fixed sortable/filterable columns of the runs list; any TrainConfig key works too. */
+export const RUN_LIST_COLUMNS = [
+  'id',
+  'name',
+  'created',
+  'status',
+  'dataset',
+  'loss',
+  'backbone',
+  'device',
+  'r1',
+  'mapAtR',
+  'duration'
+] as const
+export type RunListColumn = (typeof RUN_LIST_COLUMNS)[number]
+
+/** A column key: one of RUN_LIST_COLUMNS or a hyperparameter (a TrainConfig key such as `lr`). */
+const ListKey = z
+  .string()
+  .min(1)
+  .refine(
+    (k) => (RUN_LIST_COLUMNS as readonly string[]).includes(k) || k in TrainConfigFields.shape,
+    { message: 'is not a runs column or a hyperparameter' }
+  )
+
+export const RunTag = z.string().trim().min(1).max(40)
+
+/** Sorting and filtering of `runs.list`, done in SQL. */
+export const RunsListQuery = z
+  .object({
+    sort: ListKey.optional(),
+    desc: z.boolean().default(false),
+    /** Every filter must hold: the column's value equals `value` (numbers compare as numbers). */
+    filters: z
+      .array(z.object({ key: ListKey, value: z.string() }))
+      .max(20)
+      .default([]),
+    /** Only runs carrying this tag. */
+    tag: RunTag.optional()
+  })
+  .strict()
+export type RunsListQuery = z.output<typeof RunsListQuery>
+export type RunsListQueryInput = z.input<typeof RunsListQuery>
+
 export const runsSchemas = {
-  list: NoInput,
+  list: RunsListQuery.optional(),
+  /** Sets a run's tags and/or note (fields left out stay as they are). */
+  annotate: z
+    .object({
+      id: Id,
+      tags: z
+        .array(RunTag)
+        .max(20)
+        .refine((t) => new Set(t).size === t.length, { message: 'tags must be unique' })
+        .optional(),
+      note: z.string().max(5000).optional()
+    })
+    .strict(),
   get: z.object({ id: Id }),
   /** Queues a run; it starts when no other run is training. */
   start: TrainConfig,
@@ -232,6 +292,7 @@ export type RunsService = ServiceOf<
   typeof runsSchemas,
   {
     list: RunSummary[]
+    annotate: RunSummary
     get: RunDetail
     start: RunSummary
     pause: void

@@ -13,6 +13,7 @@ import { m005experiments } from './005_experiments'
 import { m006datasetCounts } from './006_dataset_counts'
 import { m007runPrevCheckpoint } from './007_run_prev_checkpoint'
 import { m008runReferenceMetrics } from './008_run_reference_metrics'
+import { m009runAnnotations } from './009_run_annotations'
 
 /** Every migration, in order. Add a new file and one line here. */
 export const migrations: Migration[] = [
@@ -23,5 +24,6 @@ export const migrations: Migration[] = [
   m005experiments,
   m006datasetCounts,
   m007runPrevCheckpoint,
-  m008runReferenceMetrics
+  m008runReferenceMetrics,
+  m009runAnnotations
 ]

@@ -30,6 +30,8 @@ function detail(steps: number[]): RunDetail {
     testFrom: null,
     belowBaseline: false,
     epochsDone: 0,
+    tags: [],
+    note: '',
     steps: steps.map((step) => ({ step, epoch: 1, loss: 1, lds: null, ce: null, lr: 1e-3 })),
     epochs: [],
     log: []

@@ -24,6 +24,8 @@ function run(): RunDetail {
     testFrom: null,
     belowBaseline: false,
     epochsDone: 0,
+    tags: [],
+    note: '',
     steps: [0, 1, 2].map((step) => ({ step, epoch: 1, loss: 1, lds: 1, ce: 0, lr: 1e-4 })),
     epochs: [],
     log: [{ time: 't0', level: 'info', message: 'started' }]

@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
 import type { RunSummary } from '../../../src-preload/contract'
+import type { RunsListQueryInput } from '../../../src-preload/contract/runs'
 import { errorMessage, getApi } from '../api'
 
 /** The list of saved runs. */
@@ -9,12 +10,14 @@ export const useRunsStore = defineStore('runs', () => {
   const loaded = ref(false)
   const loading = ref(false)
   const error = ref<string | null>(null)
+  /** Sort and filters, applied by the main process in SQL. */
+  const query = ref<RunsListQueryInput>({})
 
   /** Reloads the list. */
   async function load(): Promise<void> {
     loading.value = true
     try {
-      list.value = await getApi().runs.list()
+      list.value = await getApi().runs.list(query.value)
       error.value = null
     } catch (err) {
       error.value = errorMessage(err)
@@ -28,6 +31,12 @@ export const useRunsStore = defineStore('runs', () => {
   async function remove(id: number): Promise<void> {
     await getApi().runs.remove({ id })
     list.value = list.value.filter((r) => r.id !== id)
+  }
+
+  /** Sets a run's tags and/or note and updates it in the list. */
+  async function annotate(p: { id: number; tags?: string[]; note?: string }): Promise<void> {
+    const updated = await getApi().runs.annotate(p)
+    list.value = list.value.map((r) => (r.id === updated.id ? updated : r))
   }
 
   getApi().onEvent((e) => {
@@ -51,5 +60,5 @@ export const useRunsStore = defineStore('runs', () => {
     }
   })
 
-  return { list, loaded, loading, error, load, remove }
+  return { list, loaded, loading, error, query, load, remove, annotate }
 })
