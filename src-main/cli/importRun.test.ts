@@ -102,5 +102,28 @@ describe('run bundles verify their checkpoint', () => {
     const cli = await hist(['export', '--run', String(id), '--out', join(dir, 'out3')])
     expect(cli.code).not.toBe(0)
     expect(cli.err).toMatch(/epoch-0001\.ckpt is (truncated|damaged)/)
+    const model = await hist([
+      'export',
+      '--run',
+      String(id),
+      '--out',
+      join(dir, 'out4'),
+      '--format',
+      'tfjs'
+    ])
+    expect(model.code).not.toBe(0)
+    expect(model.err.trim().split('\n')).toHaveLength(1)
+    expect(model.err).toMatch(/epoch-0001\.ckpt is (truncated|damaged)/)
+    const bad = await hist([
+      'export',
+      '--run',
+      String(id),
+      '--out',
+      join(dir, 'out5'),
+      '--format',
+      'onnx'
+    ])
+    expect(bad.code).toBe(2)
+    expect(bad.err).toMatch(/--format must be bundle or tfjs, got 'onnx'/)
   })
 })

@@ -3,6 +3,7 @@
  * printed in the URL; runs until SIGINT/SIGTERM, then closes the database cleanly.
  */
 import type { Command } from 'commander'
+import { createDownloadSource } from '../server/downloads'
 import { resolveDataDir } from '../common/dataDir'
 import { startServer, type RunningServer } from '../server'
 import { createMediaSource } from '../server/mediaSource'
@@ -70,6 +71,7 @@ export function registerServe(program: Command): void {
           services,
           events: ctx.events,
           media: createMediaSource(ctx) ?? undefined,
+          downloads: createDownloadSource(ctx),
           port,
           staticDir: opts.staticDir,
           initialEvents: () => {

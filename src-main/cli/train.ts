@@ -278,14 +278,21 @@ async function resumeCommand(cmd: Command, o: { run: string; json?: boolean }): 
 
 async function exportCommand(
   cmd: Command,
-  o: { run: string; out: string; json?: boolean }
+  o: { run: string; out: string; format: string; json?: boolean }
 ): Promise<void> {
   const id = intOption('run', o.run)!
+  if (o.format !== 'bundle' && o.format !== 'tfjs')
+    throw new UsageError(`--format must be bundle or tfjs, got '${o.format}'`)
   const ctx = openCliContext(cmd)
   try {
     const service = createRunsService(ctx, { noRecover: true })
-    const res = await invoke('runs', service, 'exportRun', { id, outDir: resolve(o.out) })
-    printResult(o.json, res, () => `Exported run #${id} to ${res.path}`)
+    const res = await invoke('runs', service, 'exportRun', {
+      id,
+      outDir: resolve(o.out),
+      format: o.format
+    })
+    const what = o.format === 'tfjs' ? 'the embedding model (TF.js LayersModel) of run' : 'run'
+    printResult(o.json, res, () => `Exported ${what} #${id} to ${res.path}`)
   } finally {
     closeContext(ctx)
   }
@@ -373,12 +380,17 @@ export function registerTrain(program: Command): void {
   program
     .command('export')
     .description(
-      'export a run bundle (config, weights, embeddings as .npy and CSV, metrics) into a folder'
+      'export a run bundle (config, weights, embeddings as .npy and CSV, metrics) into a folder, or with --format tfjs its embedding network as a TF.js LayersModel'
     )
     .requiredOption('--run <id>', 'run id')
     .requiredOption('--out <dir>', 'folder to write the bundle into')
+    .option(
+      '--format <format>',
+      'bundle (the app run bundle) or tfjs (model.json + weight shards + preprocessing.json)',
+      'bundle'
+    )
     .option('--json', 'print JSON')
-    .action((o: { run: string; out: string; json?: boolean }, cmd: Command) =>
+    .action((o: { run: string; out: string; format: string; json?: boolean }, cmd: Command) =>
       exportCommand(cmd, o)
     )
   program

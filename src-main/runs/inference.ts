@@ -8,10 +8,11 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { backendReport, initBackend } from '../ml/backend'
 import { decodeImageU8, normalize, toBatch } from '../ml/data/decode'
-import { loadBackbone } from '../ml/models/backbones'
+import { loadBackbone, type Backbone } from '../ml/models/backbones'
 import { EmbeddingHead, poolFeatures } from '../ml/models/head'
 import { fromPlain } from '../ml/train/model'
 import { evalTransform } from '../ml/train/transforms'
+import type { TrainConfig } from '../../src-preload/contract/runs'
 import type { AppContext } from '../app/context'
 import { readCheckpoint } from '../ml/train/checkpoints'
 import { RunsRepository } from './repository'
@@ -31,8 +32,17 @@ export interface RunModel {
 /** Images per forward pass. */
 const CHUNK = 32
 
-/** Loads a run's selected checkpoint for in-process embedding. */
-export async function loadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
+/** A run's trained network: backbone (BN frozen) and embedding head with the selected weights. */
+export interface RunNetwork {
+  backbone: Backbone
+  head: EmbeddingHead
+  config: TrainConfig
+  /** The checkpoint file the weights came from. */
+  checkpoint: string
+}
+
+/** Loads the backbone and head of a run's selected checkpoint (the caller disposes both). */
+export async function loadRunNetwork(ctx: AppContext, runId: number): Promise<RunNetwork> {
   const repo = new RunsRepository(ctx.db)
   const run = repo.get(runId)
   const st = repo.resumeState(runId)
@@ -68,6 +78,12 @@ export async function loadRunModel(ctx: AppContext, runId: number): Promise<RunM
     backbone.dispose()
     throw err
   }
+  return { backbone, head, config: cfg, checkpoint: file }
+}
+
+/** Loads a run's selected checkpoint for in-process embedding. */
+export async function loadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
+  const { backbone, head, config: cfg } = await loadRunNetwork(ctx, runId)
   const h = head
   const s = backbone.inputSize
   const dim = cfg.embeddingSize

@@ -61,6 +61,11 @@ export interface ServerOptions {
   staticDir?: string | null
   /** Resolves `/media/<path>`; without it media answers 503. */
   media?: MediaSource
+  /**
+   * Resolves `/download/<path>` (e.g. `model/<runId>.zip`) to a file to save; without it
+   * downloads answer 503.
+   */
+  downloads?: DownloadSource
   /** TCP port; 0 (the default) picks a free one. */
   port?: number
   /** Fixed token (tests); by default 32 random bytes, hex. */
@@ -100,6 +105,19 @@ function sendPlain(res: ServerResponse, status: number, text: string): void {
   })
   res.end(text)
 }
+
+/** A file the browser saves (Content-Disposition: attachment). */
+export interface DownloadReply {
+  filename: string
+  contentType: string
+  body: Buffer
+}
+
+/** Resolves a download path; throws NotFoundError & co. (mapped to HTTP statuses). */
+export type DownloadSource = (path: string) => Promise<DownloadReply>
+
+/** URL prefix of downloads. */
+export const DOWNLOAD_PREFIX = '/download/'
 
 /** Starts web mode on 127.0.0.1. Resolves once it listens. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
@@ -174,6 +192,22 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       const e = toWireError(err)
       sendError(res, e)
     }
+  }
+
+  async function handleDownload(res: ServerResponse, path: string): Promise<void> {
+    if (!opts.downloads) {
+      sendError(res, { message: 'downloads are not available', code: 'unavailable' })
+      return
+    }
+    const d = await opts.downloads(path)
+    res.writeHead(200, {
+      ...SECURITY_HEADERS,
+      'Content-Type': d.contentType,
+      'Content-Length': d.body.length,
+      'Content-Disposition': `attachment; filename="${d.filename.replace(/[^\w.-]/g, '_')}"`,
+      'Cache-Control': 'no-store'
+    })
+    res.end(d.body)
   }
 
   async function serveFile(
@@ -260,7 +294,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     const isPage = pathname === '/' || pathname === '/index.html'
     const queryToken = isPage ? url.searchParams.get('token') : null
     if (!authorised(req, queryToken)) {
-      if (pathname.startsWith(API_PREFIX) || pathname.startsWith(MEDIA_PREFIX))
+      if (
+        pathname.startsWith(API_PREFIX) ||
+        pathname.startsWith(MEDIA_PREFIX) ||
+        pathname.startsWith(DOWNLOAD_PREFIX)
+      )
         sendError(res, unauthorized())
       else
         sendPlain(
@@ -281,6 +319,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (pathname.startsWith(MEDIA_PREFIX)) {
       // The resolver gets the path still encoded and decodes each segment once itself.
       await handleMedia(res, url.pathname.slice(MEDIA_PREFIX.length))
+      return
+    }
+    if (pathname.startsWith(DOWNLOAD_PREFIX)) {
+      await handleDownload(res, pathname.slice(DOWNLOAD_PREFIX.length))
       return
     }
     await handleStatic(res, pathname, tokenEquals(queryToken, token))

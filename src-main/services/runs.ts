@@ -158,7 +158,14 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       config = { ...config, split: resolveRunSplit(ctx, dataset.id, config.split).split }
       return probeWithTrainer(ctx, config, launch)
     },
-    async exportRun({ id, outDir }): Promise<{ path: string }> {
+    async exportRun({ id, outDir, format }): Promise<{ path: string; files?: string[] }> {
+      if (format === 'tfjs') {
+        repo.get(id)
+        // Loaded on demand, like inference: it pulls in TensorFlow.js.
+        const { exportRunModel } = await import('../runs/modelExport')
+        const res = await exportRunModel(ctx, id, outDir)
+        return { path: res.dir, files: res.files }
+      }
       return { path: exportRunBundle(ctx, repo, id, outDir) }
     },
     async evaluateBest({ id }): Promise<RunSummary> {

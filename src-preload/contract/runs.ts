@@ -243,7 +243,12 @@ export const runsSchemas = {
   remove: z.object({ id: Id }),
   /** Times a few real batches to estimate seconds per epoch and memory. */
   probe: TrainConfig,
-  exportRun: z.object({ id: Id, outDir: z.string().min(1) }),
+  /** 'bundle': the app's run bundle; 'tfjs': the embedding network as a TF.js LayersModel. */
+  exportRun: z.object({
+    id: Id,
+    outDir: z.string().min(1),
+    format: z.enum(['bundle', 'tfjs']).default('bundle')
+  }),
   /** Evaluates a stopped (or failed) run's best checkpoint on test: test metrics + gallery. */
   evaluateBest: z.object({ id: Id })
 } as const
@@ -296,7 +301,7 @@ export type RunsService = ServiceOf<
     stop: void
     remove: void
     probe: ProbeResult
-    exportRun: { path: string }
+    exportRun: { path: string; files?: string[] }
     evaluateBest: RunSummary
   }
 >

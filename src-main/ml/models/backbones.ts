@@ -46,7 +46,20 @@ export interface Backbone {
   getWeights(): Record<string, tf.Tensor>
   /** Restores weights saved by getWeights. */
   setWeights(w: Record<string, tf.Tensor>): void
+  /**
+   * The inference graph (frozen BN) as standard tfjs-layers with the current weights, for export;
+   * absent when the backbone cannot be expressed as a LayersModel (graph models).
+   */
+  layersGraph?(): LayersGraph
   dispose(): void
+}
+
+/** A backbone as symbolic tfjs-layers: image input [N,S,S,3] → feature map [N,h,w,C]. */
+export interface LayersGraph {
+  input: tf.SymbolicTensor
+  features: tf.SymbolicTensor
+  /** Layers created for the export (the caller disposes them); shared layers are not listed. */
+  created: tf.layers.Layer[]
 }
 
 /** A backbone spec before zod defaults are applied (e.g. small-cnn without inputSize). */

@@ -11,7 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackboneSpec } from '../../../src-preload/contract/runs'
-import type { Backbone, BackboneSource } from './backbones'
+import type { Backbone, BackboneSource, LayersGraph } from './backbones'
 
 type Act = 'linear' | 'relu' | 'relu6'
 type FusedPad = 'same' | 'valid' | tf.backend_util.ExplicitPadding
@@ -268,6 +268,16 @@ export class LayersBackbone implements Backbone {
         y.rank === 2 ? tf.reshape(y, [y.shape[0], 1, 1, y.shape[1] as number]) : y
       ) as tf.Tensor4D
     })
+  }
+
+  /** The model's own layers up to the feature layer (shared, not copied), for export. */
+  layersGraph(): LayersGraph {
+    const input = this.featureModel.inputs[0]
+    const out = this.featureModel.outputs[0]
+    if (out.shape.length === 4) return { input, features: out, created: [] }
+    const c = out.shape[1] as number
+    const reshape = tf.layers.reshape({ targetShape: [1, 1, c], name: 'features_as_map' })
+    return { input, features: reshape.apply(out) as tf.SymbolicTensor, created: [reshape] }
   }
 
   /** The plain tfjs-layers graph without fusion (a reference for checks and tests). */

@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { createRng, normalArray } from '../util/rng'
-import type { Backbone, BackboneSource } from './backbones'
+import type { Backbone, BackboneSource, LayersGraph } from './backbones'
 import { uniqueVariableName } from './head'
 
 /** Output channels of each conv block; 'pool' marks a 2×2 max-pool. */
@@ -147,6 +147,39 @@ export class SmallCnnBackbone implements Backbone {
     }
     this.pristine = false
     for (const [k, v] of named) v.assign(w[k])
+  }
+
+  /** The same network in inference mode as standard layers (conv, BatchNorm, ReLU, max-pool). */
+  layersGraph(): LayersGraph {
+    const input = tf.input({ shape: [this.inputSize, this.inputSize, 3], name: 'image' })
+    const created: tf.layers.Layer[] = []
+    const add = <L extends tf.layers.Layer>(l: L): L => (created.push(l), l)
+    let h: tf.SymbolicTensor = input
+    let b = 0
+    let p = 0
+    for (const item of LAYOUT) {
+      if (item === 'pool') {
+        const pool = add(tf.layers.maxPooling2d({ poolSize: 2, strides: 2, name: `pool${++p}` }))
+        h = pool.apply(h) as tf.SymbolicTensor
+        continue
+      }
+      const blk = this.blocks[b++]
+      const conv = add(
+        tf.layers.conv2d({
+          filters: item,
+          kernelSize: 3,
+          padding: 'same',
+          useBias: false,
+          name: `conv${b}`
+        })
+      )
+      const bn = add(tf.layers.batchNormalization({ epsilon: BN_EPS, name: `conv${b}_bn` }))
+      const relu = add(tf.layers.reLU({ name: `conv${b}_relu` }))
+      h = relu.apply(bn.apply(conv.apply(h))) as tf.SymbolicTensor
+      conv.setWeights([blk.kernel])
+      bn.setWeights([blk.gamma, blk.beta, blk.runMean, blk.runVar])
+    }
+    return { input, features: h, created }
   }
 
   dispose(): void {

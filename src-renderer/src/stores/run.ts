@@ -97,11 +97,17 @@ export const useRunStore = defineStore('run', () => {
     }
   }
 
-  /** Exports the run (config, metrics, model) to a folder; returns the written path. */
-  async function exportTo(outDir: string): Promise<string | null> {
+  /**
+   * Exports the run to a folder — the run bundle (config, metrics, model) or, with 'tfjs', its
+   * embedding network as a TF.js LayersModel; returns the written path.
+   */
+  async function exportTo(
+    outDir: string,
+    format: 'bundle' | 'tfjs' = 'bundle'
+  ): Promise<string | null> {
     try {
       actionError.value = null
-      const { path } = await getApi().runs.exportRun({ id: wanted!, outDir })
+      const { path } = await getApi().runs.exportRun({ id: wanted!, outDir, format })
       return path
     } catch (err) {
       actionError.value = errorMessage(err)
