@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it, vi } from 'vitest'
-import { makeFolderDataset, pngBytes, put } from '../datasets/testkit'
+import { makeFolderDataset, pngBytes, put } from '../datasets/datasets.testutil'
 import { formatImport, parseSplitGroups } from './datasets'
 
 const dirs: string[] = []

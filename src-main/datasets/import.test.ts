@@ -7,7 +7,7 @@ import { openRgb } from './decode'
 import { importDataset } from './importer'
 import { getDatasetItems, listDatasets } from './queries'
 import { datasetsRepo } from './repo'
-import { jpegBytes, makeFolderDataset, pngBytes, put, tempContext, tempDir } from './testkit'
+import { jpegBytes, makeFolderDataset, pngBytes, put, tempContext, tempDir } from './datasets.testutil'
 
 const ctxs: ReturnType<typeof tempContext>[] = []
 function ctx(): ReturnType<typeof tempContext> {

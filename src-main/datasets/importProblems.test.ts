@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { copyOrder, looksLikeCopy } from './duplicates'
 import { importDataset } from './importer'
 import { getDatasetItems } from './queries'
-import { jpegBytes, makeFolderDataset, pngBytes, put, tempContext, tempDir } from './testkit'
+import { jpegBytes, makeFolderDataset, pngBytes, put, tempContext, tempDir } from './datasets.testutil'
 import { ensureThumbnail } from './thumbnails'
 import { isTruncated } from './validate'
 

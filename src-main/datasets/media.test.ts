@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { importDataset } from './importer'
 import { resolveMedia } from './media'
 import { datasetsRepo } from './repo'
-import { jpegBytes, pngBytes, put, tempContext, tempDir } from './testkit'
+import { jpegBytes, pngBytes, put, tempContext, tempDir } from './datasets.testutil'
 
 let c: ReturnType<typeof tempContext>
 let root: string

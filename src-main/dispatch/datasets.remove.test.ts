@@ -8,7 +8,7 @@ import type { Services } from '../../src-preload/contract'
 import { TrainConfig, type RunStatus } from '../../src-preload/contract/runs'
 import { dispatch } from './index'
 import { importDataset } from '../datasets/importer'
-import { makeFolderDataset, tempContext, tempDir } from '../datasets/testkit'
+import { makeFolderDataset, tempContext, tempDir } from '../datasets/datasets.testutil'
 import { RunsRepository } from '../runs/repository'
 import { createDatasetsService } from '../services/datasets'
 

@@ -6,7 +6,7 @@ import type { AppEvent } from '../../src-preload/contract'
 import { createDatasetsService } from './datasets'
 import { demoRoot, DEMO_DATASET_ATTRIBUTION, FASHION_MNIST_CLASSES } from '../datasets/demo'
 import { getDatasetClasses } from '../datasets/queries'
-import { tempContext } from '../datasets/testkit'
+import { tempContext } from '../datasets/datasets.testutil'
 
 const c = tempContext()
 afterAll(() => c.dispose())

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { applySplit } from './datasets'
 import { importDataset } from '../datasets/importer'
 import { datasetSummary, listDatasets } from '../datasets/queries'
-import { makeFolderDataset, tempContext, tempDir } from '../datasets/testkit'
+import { makeFolderDataset, tempContext, tempDir } from '../datasets/datasets.testutil'
 
 const ctxs: ReturnType<typeof tempContext>[] = []
 function ctx(): ReturnType<typeof tempContext> {

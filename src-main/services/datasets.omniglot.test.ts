@@ -10,7 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { applySplit } from './datasets'
 import { importDataset } from '../datasets/importer'
 import { datasetDetail, getDatasetClasses, getDatasetItems } from '../datasets/queries'
-import { tempContext } from '../datasets/testkit'
+import { tempContext } from '../datasets/datasets.testutil'
 
 const sharedDatasets =
   process.env.HIST_SHARED_DATASETS ??

@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AppEvent } from '../../src-preload/contract'
 import { resolveMedia } from '../datasets/media'
-import { jpegBytes, makeFolderDataset, put, tempContext, tempDir } from '../datasets/testkit'
+import { jpegBytes, makeFolderDataset, put, tempContext, tempDir } from '../datasets/datasets.testutil'
 import { createDatasetsService } from './datasets'
 
 const ctxs: ReturnType<typeof tempContext>[] = []

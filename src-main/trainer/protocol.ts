@@ -5,22 +5,13 @@
  */
 import { z } from 'zod'
 import { ERROR_CODES } from '../../src-preload/contract/errors'
+import { MetricsSchema } from '../../src-preload/contract/common'
 import { TrainConfig } from '../../src-preload/contract/runs'
 
 /** The gallery embeddings file a run's trainer writes into its folder (rows follow run_gallery.idx). */
 export const GALLERY_FILE = 'gallery.bin'
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number')
-
-/** Metrics as the eval module reports them (Recall@K keyed by K as a string). */
-export const MetricsSchema = z.object({
-  recall: z.record(z.string(), z.number()),
-  rPrecision: z.number(),
-  mapAtR: z.number(),
-  nmi: z.number().optional(),
-  excludedQueries: z.number().optional(),
-  split: z.enum(['test', 'validation']).optional()
-})
 
 /** One image of the job's dataset. */
 export const JobItem = z.object({

@@ -41,21 +41,30 @@ export const RECALL_KS_SOP: readonly number[] = [1, 10, 100, 1000]
 /** The Recall@K columns of the paper's tables (a prefix of RECALL_KS). */
 export const RECALL_KS_TABLE: readonly number[] = RECALL_KS.slice(0, 4)
 
-/** Recall@K and friends for one evaluation. Keys of `recall` are K as strings ("1", "2", ...). */
-export interface Metrics {
-  recall: Record<string, number>
-  rPrecision: number
-  mapAtR: number
-  nmi?: number
+/** The split a metrics object was measured on. */
+const MetricsSplitSchema = z.enum(['test', 'validation'])
+
+/**
+ * Recall@K and friends for one evaluation. Keys of `recall` are K as strings ("1", "2", ...).
+ * The schema is what the trainer process's messages are validated with; the type follows it.
+ */
+export const MetricsSchema = z.object({
+  recall: z.record(z.string(), z.number()),
+  rPrecision: z.number(),
+  mapAtR: z.number(),
+  nmi: z.number().optional(),
   /** Queries left out because their class had no other member. */
-  excludedQueries?: number
+  excludedQueries: z.number().optional(),
   /**
    * The split these metrics were measured on: 'test' (the held-out test classes) or
    * 'validation' (classes carved from training for model selection). Set on every metrics
    * object the API returns.
    */
-  split?: MetricsSplit
-}
+  split: MetricsSplitSchema.optional()
+})
+
+/** Recall@K and friends for one evaluation (see MetricsSchema). */
+export type Metrics = z.infer<typeof MetricsSchema>
 
 /** The split a metrics object was measured on. */
-export type MetricsSplit = 'test' | 'validation'
+export type MetricsSplit = z.infer<typeof MetricsSplitSchema>

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../importer'
-import { pngBytes, put, tempContext, tempDir } from '../testkit'
+import { pngBytes, put, tempContext, tempDir } from '../datasets.testutil'
 import { MAX_BAD_CSV_RECORDS, parseCsvRecords } from './csv'
 
 const ctxs: ReturnType<typeof tempContext>[] = []

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../importer'
 import { listDatasets } from '../queries'
-import { makeFolderDataset, pngBytes, put, tempContext, tempDir } from '../testkit'
+import { makeFolderDataset, pngBytes, put, tempContext, tempDir } from '../datasets.testutil'
 import { DEFAULT_WALK_LIMITS, readFolderListing } from './folder'
 
 const ctxs: ReturnType<typeof tempContext>[] = []

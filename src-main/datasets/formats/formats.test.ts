@@ -13,7 +13,7 @@ import {
   tempDir,
   writeMat,
   type MatValue
-} from '../testkit'
+} from '../datasets.testutil'
 import { locateDataset, readListing } from './index'
 
 const ctxs: ReturnType<typeof tempContext>[] = []

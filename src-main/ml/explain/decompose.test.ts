@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { useBackend } from '../losses/testUtils'
+import { useBackend } from '../losses/losses.testutil'
 import { EmbeddingHead, poolFeatures } from '../models/head'
 import { mulberry32 } from '../util/rng'
 import { explainPair, explainSingle, positionContributions } from './decompose'

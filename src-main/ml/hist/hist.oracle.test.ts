@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { describe, expect, it, beforeAll } from 'vitest'
 import { createLoss } from '../lossRegistry'
-import { closeness, flat, useBackend } from '../losses/testUtils'
+import { closeness, flat, useBackend } from '../losses/losses.testutil'
 import { classesWithinBatch, compactIncidence, histForward, type HistParams } from './index'
 import { histOracleDir, loadHistFixtures, type HistFixture } from './oracle'
 

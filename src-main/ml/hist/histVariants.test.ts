@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { createLoss } from '../lossRegistry'
 import type { LossOptions } from '../losses'
-import { randn, useBackend } from '../losses/testUtils'
+import { randn, useBackend } from '../losses/losses.testutil'
 import { histForward, HistLoss } from './histLoss'
 import { pairwisePropagationMatrix } from './hypergraph'
 

@@ -3,7 +3,7 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { distBack, distPrep } from './distance'
 import { keepForBackward } from '../losses/ops'
-import { closeness, randn, useBackend } from '../losses/testUtils'
+import { closeness, randn, useBackend } from '../losses/losses.testutil'
 import { fastTranspose } from './transpose'
 import { activeSimdKernels, simdModuleBytes, wasmApi } from './wasmSimd'
 

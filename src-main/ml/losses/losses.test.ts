@@ -13,7 +13,7 @@ import {
   naiveProxyAnchor,
   naiveTripletSemiHard
 } from './reference'
-import { closeness, randn, rng, useBackend } from './testUtils'
+import { closeness, randn, rng, useBackend } from './losses.testutil'
 
 const N = 12
 const D = 6

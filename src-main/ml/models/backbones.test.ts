@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { initBackend } from '../backend'
 import { loadBackbone, type Backbone } from './backbones'
 import { LayersBackbone } from './layersBackbone'
-import { buildTinyLayersModel, saveLayersModel, writeTinyGraphModel } from './testModels'
+import { buildTinyLayersModel, saveLayersModel, writeTinyGraphModel } from './models.testutil'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-backbones-'))
 const opts = { modelsDir: path.join(tmp, 'models') }

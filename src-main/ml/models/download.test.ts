@@ -13,7 +13,7 @@ import {
   verifyCache,
   type DownloadableModel
 } from './download'
-import { buildTinyLayersModel, saveLayersModel } from './testModels'
+import { buildTinyLayersModel, saveLayersModel } from './models.testutil'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-download-'))
 const served = path.join(tmp, 'served')

@@ -1,7 +1,7 @@
 /** GroupedAdam against a plain-JS transcription of torch.optim.Adam / AdamW, plus exact resume. */
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { closeness, randn, useBackend } from '../losses/testUtils'
+import { closeness, randn, useBackend } from '../losses/losses.testutil'
 import { GroupedAdam, stepLr } from './index'
 
 /** torch.optim.Adam(W)'s single-tensor step for one parameter, in float64. */

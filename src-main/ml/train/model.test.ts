@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { TrainConfig, type LossName } from '../../../src-preload/contract/runs'
-import { useBackend } from '../losses/testUtils'
+import { useBackend } from '../losses/losses.testutil'
 import { readCheckpoint, writeCheckpoint } from './checkpoints'
 import { TrainModel } from './model'
 
