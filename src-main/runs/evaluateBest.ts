@@ -5,7 +5,9 @@
  * test metrics, a place in Retrieval and honest rows in Compare. The run keeps its status; its
  * `testFrom` says 'best-checkpoint'.
  */
+import { ConflictError } from '../../src-preload/contract/errors'
 import { getDatasetItems } from '../datasets/queries'
+import { datasetsRepo } from '../datasets/repo'
 import { evaluate, toMetrics, writeGallery } from '../ml/eval'
 import type { AppContext } from '../app/context'
 import { recallKs } from './jobs'
@@ -13,7 +15,7 @@ import { galleryPath } from './paths'
 import type { RunsRepository } from './repository'
 
 /** A run's state does not allow evaluating its best checkpoint. */
-export class NotEvaluableError extends Error {
+export class NotEvaluableError extends ConflictError {
   override name = 'NotEvaluableError'
 }
 
@@ -32,15 +34,13 @@ export async function evaluateBestCheckpoint(
     throw new NotEvaluableError(`run ${runId} already has the test metrics of its final model`)
   const st = repo.resumeState(runId)
   if (!st.bestCheckpoint && !st.checkpoint)
-    throw new NotEvaluableError(`run ${runId} has no checkpoint: no epoch finished before it stopped`)
+    throw new NotEvaluableError(
+      `run ${runId} has no checkpoint: no epoch finished before it stopped`
+    )
   if (!run.datasetId) throw new NotEvaluableError(`run ${runId}'s dataset was removed`)
   const items = getDatasetItems(ctx, run.datasetId, 'test', run.config.split)
   if (items.length < 2) throw new NotEvaluableError(`run ${runId}'s test split has under 2 images`)
-  const format =
-    (
-      ctx.db.prepare('SELECT format FROM datasets WHERE id = ?').get(run.datasetId) as
-        { format: string } | undefined
-    )?.format ?? ''
+  const format = datasetsRepo(ctx.db).getDataset(run.datasetId)?.format ?? ''
   const { loadRunModel } = await import('./inference')
   const model = await loadRunModel(ctx, runId)
   try {

@@ -227,11 +227,13 @@ describe('stopped runs: evaluating the best checkpoint', () => {
     }
   })
 
-  it('refuses a completed run and a run without any checkpoint, naming why', async () => {
+  it('refuses a completed run and a run without any checkpoint, naming why, as a conflict', async () => {
     const s = service()
     try {
       const done = s.repo.list().find((r) => r.status === 'completed')!
       await expect(s.evaluateBest({ id: done.id })).rejects.toThrow(/is completed/)
+      // A state conflict (409), not an internal error.
+      await expect(s.evaluateBest({ id: done.id })).rejects.toMatchObject({ code: 'conflict' })
       const run = await s.start(config({ epochs: 1 }))
       await s.stop({ id: run.id })
       await s.waitFor(run.id)

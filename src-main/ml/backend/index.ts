@@ -19,6 +19,7 @@ import {
   type ComputeDevice,
   type GpuAdapterInfo
 } from '../../../src-preload/contract/system'
+import { UnavailableError } from '../../../src-preload/contract/errors'
 import { registerFastKernels } from '../kernels'
 import { describeAdapter, probeWebGpu, type ModuleLoader } from './webgpu'
 
@@ -37,7 +38,7 @@ const DEVICE_BACKENDS: Record<Exclude<ComputeDevice, 'auto'>, BackendName[]> = {
 }
 
 /** Thrown when --device gpu (or a forced backend list) finds nothing usable; lists every reason. */
-export class NoDeviceError extends Error {
+export class NoDeviceError extends UnavailableError {
   constructor(
     readonly device: ComputeDevice | 'HIST_BACKEND',
     readonly candidates: BackendCandidate[]
