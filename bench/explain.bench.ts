@@ -14,7 +14,7 @@ import { importDataset } from '../src-main/datasets/importer'
 import { datasetsRepo } from '../src-main/datasets/repo'
 import { createExplainService } from '../src-main/services/explain'
 import { createRunsService } from '../src-main/services/runs'
-import { RunsRepository } from '../src-main/runs/repository'
+import { RunsRepo } from '../src-main/runs/repo'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       await runs.shutdown()
       runId = run.id
     }
-    const run = new RunsRepository(ctx.db).get(runId)
+    const run = new RunsRepo(ctx.db).get(runId)
     if (run.datasetId === null) throw new Error(`run ${runId}'s dataset was removed`)
     const ids = datasetsRepo(ctx.db)
       .images(run.datasetId)

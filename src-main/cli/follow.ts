@@ -9,7 +9,7 @@ import type { RunProgress } from '../../src-preload/contract/events'
 import type { RunSummary } from '../../src-preload/contract/runs'
 import type { AppContext } from '../app/context'
 import { pidAlive } from '../runs/queue'
-import type { RunsRepository } from '../runs/repository'
+import type { RunsRepo } from '../runs/repo'
 import type { RunsServiceImpl } from '../services/runs'
 import { EXIT, printResult } from './common'
 
@@ -131,7 +131,7 @@ export async function followRun(
  * Why a run is marked running or queued although no live process owns it (its owner was
  * killed or crashed), or null when it is not orphaned.
  */
-export function orphanNote(repo: RunsRepository, r: RunSummary): string | null {
+export function orphanNote(repo: RunsRepo, r: RunSummary): string | null {
   if (r.status !== 'running' && r.status !== 'queued') return null
   const owner = repo.resumeState(r.id).ownerPid
   if (owner !== null && pidAlive(owner)) return null

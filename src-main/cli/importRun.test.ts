@@ -11,11 +11,11 @@ import { TrainConfig } from '../../src-preload/contract/runs'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { CheckpointError, writeCheckpoint } from '../ml/train/checkpoints'
 import { exportRunBundle, importRunBundle } from '../runs/export'
-import { RunsRepository } from '../runs/repository'
+import { RunsRepo } from '../runs/repo'
 
 let dir: string
 let ctx: AppContext
-let repo: RunsRepository
+let repo: RunsRepo
 let dataDir: string
 
 /** A finished run with one real (tiny) checkpoint, as the trainer leaves it. */
@@ -64,7 +64,7 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hist-bundle-'))
   dataDir = join(dir, 'data')
   ctx = createContext(dataDir, 'cli')
-  repo = new RunsRepository(ctx.db)
+  repo = new RunsRepo(ctx.db)
 })
 afterAll(() => {
   closeContext(ctx)

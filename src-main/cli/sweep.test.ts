@@ -11,8 +11,8 @@ import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import { closeContext, createContext } from '../app/context'
-import { RunsRepository } from '../runs/repository'
-import { ExperimentsRepository } from '../experiments/repository'
+import { RunsRepo } from '../runs/repo'
+import { ExperimentsRepo } from '../experiments/repo'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const OMNIGLOT = resolve(here, '..', '..', '..', 'shared', 'datasets', 'omniglot-background-small')
@@ -107,7 +107,7 @@ describe('hist sweep / ablation / results', () => {
     expect(res.points.map((p: { values: { tau: number } }) => p.values.tau)).toEqual([4, 8, 16, 32])
     const ctx = createContext(dataDir, 'cli')
     try {
-      const runs = new RunsRepository(ctx.db)
+      const runs = new RunsRepo(ctx.db)
       for (const p of res.points) {
         expect(p.status).toBe('completed')
         expect(p.testMetrics.recall['1']).toBeGreaterThan(0)
@@ -116,7 +116,7 @@ describe('hist sweep / ablation / results', () => {
         expect(run.config).toMatchObject({ tau: p.values.tau, frozen: true, epochs: 1 })
       }
       expect(new Set(res.points.map((p: { runId: number }) => p.runId)).size).toBe(4)
-      const stored = new ExperimentsRepository(ctx.db)
+      const stored = new ExperimentsRepo(ctx.db)
       expect(stored.get(res.experimentId)).toMatchObject({ kind: 'sweep', datasetId: 1 })
       expect(stored.points(res.experimentId).map((p) => p.runId)).toEqual(
         res.points.map((p: { runId: number }) => p.runId)

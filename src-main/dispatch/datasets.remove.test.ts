@@ -9,12 +9,12 @@ import { TrainConfig, type RunStatus } from '../../src-preload/contract/runs'
 import { dispatch } from './index'
 import { importDataset } from '../datasets/importer'
 import { makeFolderDataset, tempContext, tempDir } from '../datasets/datasets.testutil'
-import { RunsRepository } from '../runs/repository'
+import { RunsRepo } from '../runs/repo'
 import { createDatasetsService } from '../services/datasets'
 
 let ctx: ReturnType<typeof tempContext>
 let services: Services
-let repo: RunsRepository
+let repo: RunsRepo
 let datasetId: number
 
 beforeEach(async () => {
@@ -23,7 +23,7 @@ beforeEach(async () => {
   await makeFolderDataset(root, ['a', 'b', 'c', 'd'], 2)
   datasetId = (await importDataset(ctx, { path: root, format: 'folder' })).dataset.id
   services = { datasets: createDatasetsService(ctx) } as unknown as Services
-  repo = new RunsRepository(ctx.db)
+  repo = new RunsRepo(ctx.db)
 })
 afterEach(() => ctx.dispose())
 

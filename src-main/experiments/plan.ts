@@ -11,7 +11,7 @@ import {
   type SweepParam
 } from '../../src-preload/contract/experiments'
 import type { RunStatus, TrainConfig, TrainConfigInput } from '../../src-preload/contract/runs'
-import type { NewPoint } from './repository'
+import type { NewPoint } from './repo'
 
 /** A point to queue: its stored description and the config of its run. */
 export interface PlannedPoint extends Omit<NewPoint, 'runId'> {

@@ -12,7 +12,7 @@ import { evaluate, toMetrics, writeGallery } from '../ml/eval'
 import type { AppContext } from '../app/context'
 import { recallKs } from './jobs'
 import { galleryPath } from './paths'
-import type { RunsRepository } from './repository'
+import type { RunsRepo } from './repo'
 
 /** A run's state does not allow evaluating its best checkpoint. */
 export class NotEvaluableError extends ConflictError {
@@ -22,7 +22,7 @@ export class NotEvaluableError extends ConflictError {
 /** Evaluates the best checkpoint of a stopped or failed run on test and stores the result. */
 export async function evaluateBestCheckpoint(
   ctx: AppContext,
-  repo: RunsRepository,
+  repo: RunsRepo,
   runId: number
 ): Promise<void> {
   const run = repo.get(runId)

@@ -11,11 +11,11 @@ import { evaluate, readGallery, toMetrics } from '../ml/eval'
 import type { AppContext } from '../app/context'
 import { recallKs } from './jobs'
 import { galleryPath } from './paths'
-import { RunsRepository } from './repository'
+import { RunsRepo } from './repo'
 
 /** Test metrics of a run's selected (or latest) model. */
 export async function evaluateRun(ctx: AppContext, runId: number): Promise<Metrics> {
-  const repo = new RunsRepository(ctx.db)
+  const repo = new RunsRepo(ctx.db)
   const run = repo.get(runId)
   const format = (run.datasetId ? datasetsRepo(ctx.db).getDataset(run.datasetId)?.format : '') ?? ''
   const file = galleryPath(ctx, runId)

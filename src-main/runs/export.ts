@@ -30,7 +30,7 @@ import type { AppContext } from '../app/context'
 import { datasetsRepo } from '../datasets/repo'
 import { readNpy, writeNpy } from './npy'
 import { GALLERY_FILE } from './paths'
-import { RunsRepository, type QueryRecord } from './repository'
+import { RunsRepo, type QueryRecord } from './repo'
 
 /** Marker of the bundle format. */
 export const BUNDLE_FORMAT = 'hist-studio-run'
@@ -83,7 +83,7 @@ function slug(s: string): string {
 /** Writes a run's bundle into `outDir/run-<id>-<name>/` and returns its path. */
 export function exportRunBundle(
   ctx: AppContext,
-  repo: RunsRepository,
+  repo: RunsRepo,
   runId: number,
   outDir: string
 ): string {
@@ -266,7 +266,7 @@ export function importRunBundle(ctx: AppContext, dir: string): ImportRunResult {
   const cfgFile = readJson(dir, 'config.json', ConfigFileZ)
   const metrics = readJson(dir, 'metrics.json', MetricsFileZ)
   const history = readJson(dir, 'history.json', HistoryZ)
-  const repo = new RunsRepository(ctx.db)
+  const repo = new RunsRepo(ctx.db)
   const warnings: string[] = []
   const datasets = datasetsRepo(ctx.db)
   const ds = datasets.listDatasets().find((d) => d.name === cfgFile.dataset.name)
@@ -355,7 +355,7 @@ function stageBundleFiles(dir: string, stage: string, files: string[]): boolean 
 
 /** Inserts the imported run and moves its staged files into its folder (inside a transaction). */
 function storeImportedRun(
-  repo: RunsRepository,
+  repo: RunsRepo,
   p: {
     name: string
     datasetId: number | null

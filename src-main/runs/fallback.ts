@@ -7,7 +7,7 @@
 import { join } from 'node:path'
 import { verifyCheckpoint } from '../ml/train/checkpoints'
 import type { CheckpointMeta } from '../trainer/checkpointing'
-import type { RunResumeState } from './repository'
+import type { RunResumeState } from './repo'
 
 /** Where to resume from after a damaged last checkpoint. */
 export interface Fallback {

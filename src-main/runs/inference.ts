@@ -15,7 +15,7 @@ import { evalTransform } from '../ml/train/transforms'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import type { AppContext } from '../app/context'
 import { readCheckpoint } from '../ml/train/checkpoints'
-import { RunsRepository } from './repository'
+import { RunsRepo } from './repo'
 
 export { galleryPath } from './paths'
 
@@ -43,7 +43,7 @@ export interface RunNetwork {
 
 /** Loads the backbone and head of a run's selected checkpoint (the caller disposes both). */
 export async function loadRunNetwork(ctx: AppContext, runId: number): Promise<RunNetwork> {
-  const repo = new RunsRepository(ctx.db)
+  const repo = new RunsRepo(ctx.db)
   const run = repo.get(runId)
   const st = repo.resumeState(runId)
   const file = st.bestCheckpoint ?? st.checkpoint

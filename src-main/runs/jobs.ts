@@ -11,7 +11,7 @@ import { datasetsRepo } from '../datasets/repo'
 import { computeSplit } from '../datasets/split'
 import type { AppContext } from '../app/context'
 import type { RunJob } from '../trainer/protocol'
-import type { RunsRepository } from './repository'
+import type { RunsRepo } from './repo'
 import { RECALL_KS, RECALL_KS_SOP } from '../../src-preload/contract/common'
 
 /** Recall@K cut-offs: SOP's 1, 10, 100, 1000 for large-scale formats, else 1..32; only K < n. */
@@ -47,7 +47,7 @@ export function resolveRunSplit(
 }
 
 /** Builds the trainer's job for a run (creating its folder). */
-export function buildRunJob(ctx: AppContext, repo: RunsRepository, runId: number): RunJob {
+export function buildRunJob(ctx: AppContext, repo: RunsRepo, runId: number): RunJob {
   const run = repo.get(runId)
   const st = repo.resumeState(runId)
   if (!run.datasetId)

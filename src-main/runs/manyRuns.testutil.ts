@@ -6,14 +6,14 @@
  */
 import { TrainConfig, type LossName, type RunStatus } from '../../src-preload/contract/runs'
 import type { Db } from '../db'
-import { RunsRepository } from './repository'
+import { RunsRepo } from './repo'
 
 export const STATUSES: RunStatus[] = ['completed', 'failed', 'completed', 'cancelled', 'completed']
 export const DATASETS = ['cub', 'cars', 'sop']
 export const LOSSES: LossName[] = ['hist', 'proxy-anchor', 'triplet', 'multi-similarity']
 
-export function insertManyRuns(db: Db, n: number): RunsRepository {
-  const repo = new RunsRepository(db)
+export function insertManyRuns(db: Db, n: number): RunsRepo {
+  const repo = new RunsRepo(db)
   const t0 = Date.parse('2026-01-01T00:00:00Z')
   const finish = db.prepare(
     `UPDATE runs SET status = @status, started_at = @start, finished_at = @end,

@@ -2,7 +2,7 @@
 import { join } from 'node:path'
 import type { AppContext } from '../app/context'
 import { GALLERY_FILE } from '../trainer/protocol'
-import { RunsRepository } from './repository'
+import { RunsRepo } from './repo'
 
 /** Gallery (test split) embeddings file inside a run folder; the trainer protocol names it. */
 export { GALLERY_FILE }
@@ -17,6 +17,6 @@ export function runDir(ctx: AppContext, runId: number): string {
  * row idx holds the embedding of run_gallery.image_id at that idx).
  */
 export function galleryPath(ctx: AppContext, runId: number): string {
-  const dir = new RunsRepository(ctx.db).resumeState(runId).dir // NotFoundError for an unknown id
+  const dir = new RunsRepo(ctx.db).resumeState(runId).dir // NotFoundError for an unknown id
   return join(dir ?? runDir(ctx, runId), GALLERY_FILE)
 }

@@ -8,7 +8,7 @@ import { closeContext, createContext, type AppContext } from '../app/context'
 import type { FromTrainer, RunJob, ToTrainer } from '../trainer/protocol'
 import { writeCheckpoint } from '../ml/train/checkpoints'
 import { RunQueue } from './queue'
-import { RunsRepository } from './repository'
+import { RunsRepo } from './repo'
 import type { TrainerClient } from './trainerClient'
 
 /** A trainer stand-in the test drives by hand. */
@@ -46,7 +46,7 @@ const tick = () => new Promise((r) => setTimeout(r, 5))
 
 let dir: string
 let ctx: AppContext
-let repo: RunsRepository
+let repo: RunsRepo
 let trainers: FakeTrainer[]
 let events: AppEvent[]
 let datasetId: number
@@ -85,7 +85,7 @@ function newRun(q: RunQueue): number {
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'hist-queue-'))
   ctx = createContext(dir, 'cli')
-  repo = new RunsRepository(ctx.db)
+  repo = new RunsRepo(ctx.db)
   trainers = []
   events = []
   ctx.events.on((e) => void events.push(e))

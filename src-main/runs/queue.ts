@@ -4,7 +4,7 @@
  * closed under it) continues from its last checkpoint.
  *
  * The owner is the only writer of the runs tables. The trainer sends plain records and this
- * class commits each logical change in one transaction (see RunsRepository), so a killed trainer
+ * class commits each logical change in one transaction (see RunsRepo), so a killed trainer
  * or a killed owner never leaves a half-written epoch.
  */
 import { join } from 'node:path'
@@ -13,8 +13,8 @@ import type { AppContext } from '../app/context'
 import type { FromTrainer, RunJob } from '../trainer/protocol'
 import { pruneCheckpoints } from '../ml/train/checkpoints'
 import { findFallback } from './fallback'
-import { RunRecoveryRepository } from './recoveryRepository'
-import type { RunsRepository } from './repository'
+import { RunRecoveryRepo } from './recoveryRepo'
+import type { RunsRepo } from './repo'
 import type { TrainerClient } from './trainerClient'
 import { ConflictError } from '../../src-preload/contract/errors'
 
@@ -64,17 +64,17 @@ export class RunQueue {
   private readonly me: number
   private readonly maxCrashes: number
   private readonly graceMs: number
-  private readonly recovery: RunRecoveryRepository
+  private readonly recovery: RunRecoveryRepo
 
   constructor(
     private ctx: AppContext,
-    private repo: RunsRepository,
+    private repo: RunsRepo,
     private opts: QueueOptions
   ) {
     this.me = opts.pid ?? process.pid
     this.maxCrashes = opts.maxCrashes ?? 2
     this.graceMs = opts.graceMs ?? 60_000
-    this.recovery = new RunRecoveryRepository(ctx.db)
+    this.recovery = new RunRecoveryRepo(ctx.db)
   }
 
   /** The run whose trainer is alive in this process, if any. */

@@ -29,7 +29,7 @@ import { computeSplit } from '../datasets/split'
 import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
 import { ConflictError } from '../../src-preload/contract'
-import { RunRecoveryRepository } from '../runs/recoveryRepository'
+import { RunRecoveryRepo } from '../runs/recoveryRepo'
 import type { z } from 'zod'
 
 /** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
@@ -61,7 +61,7 @@ export async function removeDataset(ctx: AppContext, id: number): Promise<void> 
   // A run that still trains (or will) on the dataset needs its images: refuse (409). The check
   // and the delete share one transaction, so a run created meanwhile cannot slip in between.
   // Finished runs keep their records and the dataset's name; their dataset id becomes NULL.
-  const runs = new RunRecoveryRepository(ctx.db)
+  const runs = new RunRecoveryRepo(ctx.db)
   repo.tx(() => {
     const busy = runs.unfinishedOnDataset(id)
     if (busy.length) {

@@ -23,7 +23,7 @@ import type { AppContext } from '../app/context'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { aggregateStatus, planAblation, planSweep, type PlannedPoint } from '../experiments/plan'
-import { ExperimentsRepository, type StoredExperiment } from '../experiments/repository'
+import { ExperimentsRepo, type StoredExperiment } from '../experiments/repo'
 import { buildResultsTable } from '../experiments/resultsTable'
 import type { RunsServiceImpl } from './runs'
 
@@ -31,7 +31,7 @@ const ENDED = new Set(['completed', 'failed', 'cancelled', 'removed'])
 
 /** The experiments service plus its repository (for the CLI and tests). */
 export interface ExperimentsServiceImpl extends ExperimentsService {
-  readonly repo: ExperimentsRepository
+  readonly repo: ExperimentsRepo
 }
 
 function parseBase(input: TrainConfigInput): TrainConfig {
@@ -47,9 +47,9 @@ export function createExperimentsService(
   ctx: AppContext,
   runs: RunsServiceImpl
 ): ExperimentsServiceImpl {
-  const repo = new ExperimentsRepository(ctx.db)
+  const repo = new ExperimentsRepo(ctx.db)
 
-  const pointOf = (p: ReturnType<ExperimentsRepository['points']>[number]): ExperimentPoint => {
+  const pointOf = (p: ReturnType<ExperimentsRepo['points']>[number]): ExperimentPoint => {
     const run: RunSummary | null = p.runId === null ? null : runs.repo.find(p.runId)
     return {
       ordinal: p.ordinal,

@@ -15,7 +15,7 @@ import { resolveMedia } from '../datasets/media'
 import type { PositionMap } from '../ml/explain/decompose'
 import type { ExplainModelSpec } from '../ml/explain/protocol'
 import { ExplainRunner } from '../ml/explain/runner'
-import { RunsRepository } from '../runs/repository'
+import { RunsRepo } from '../runs/repo'
 
 /** The service plus the shutdown of its worker. */
 export interface ExplainServiceImpl extends ExplainService {
@@ -26,7 +26,7 @@ const dto = (m: PositionMap): PositionMapDto => ({ h: m.h, w: m.w, values: Array
 
 /** Builds the explain service over the app context (one worker, started on first use). */
 export function createExplainService(ctx: AppContext): ExplainServiceImpl {
-  const runs = new RunsRepository(ctx.db)
+  const runs = new RunsRepo(ctx.db)
   const runner = new ExplainRunner()
 
   function modelOf(runId: number): ExplainModelSpec {

@@ -19,7 +19,7 @@ import { importRunBundle } from '../runs/export'
 import { loadRunModel } from '../runs/inference'
 import { readNpy } from '../runs/npy'
 import { galleryPath } from '../runs/paths'
-import { RunsRepository } from '../runs/repository'
+import { RunsRepo } from '../runs/repo'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRunsService, type RunsServiceImpl } from './runs'
 
@@ -186,7 +186,7 @@ describe('runs with a real trainer process', () => {
         const res = importRunBundle(other, path)
         expect(res.datasetId).toBeNull()
         expect(res.warnings.join(' ')).toMatch(/no dataset named/)
-        expect(new RunsRepository(other.db).get(res.id).testMetrics).toEqual(d.testMetrics)
+        expect(new RunsRepo(other.db).get(res.id).testMetrics).toEqual(d.testMetrics)
       } finally {
         closeContext(other)
       }

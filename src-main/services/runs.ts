@@ -23,7 +23,7 @@ import { checkBackbone } from '../runs/configCheck'
 import { exportRunBundle } from '../runs/export'
 import { buildJob, buildRunJob, resolveRunSplit } from '../runs/jobs'
 import { RunQueue } from '../runs/queue'
-import { RunsRepository } from '../runs/repository'
+import { RunsRepo } from '../runs/repo'
 import { launchTrainer, type TrainerClient } from '../runs/trainerClient'
 import type { FromTrainer } from '../trainer/protocol'
 import type { AppContext } from '../app/context'
@@ -53,7 +53,7 @@ export interface RunsServiceImpl extends RunsService {
   /** Kills the active trainer; interrupted runs resume at the next start. */
   shutdown(): Promise<void>
   /** The repository (for CLI printing and tests). */
-  readonly repo: RunsRepository
+  readonly repo: RunsRepo
 }
 
 function configError(err: unknown): Error {
@@ -71,7 +71,7 @@ function configError(err: unknown): Error {
 
 /** Builds the runs service over an app context and recovers runs interrupted by a crash. */
 export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}): RunsServiceImpl {
-  const repo = new RunsRepository(ctx.db)
+  const repo = new RunsRepo(ctx.db)
   let lastClient: TrainerClient | null = null
   const launch = (): TrainerClient => {
     lastClient = (opts.launch ?? (() => launchTrainer()))()

@@ -4,10 +4,10 @@
  */
 import type { RunStatus } from '../../src-preload/contract/runs'
 import type { Db } from '../db'
-import type { BestRecord } from './repository'
+import type { BestRecord } from './repo'
 
 /** Prepared statements for checkpoint fallback, retry and dataset-in-use checks. */
-export class RunRecoveryRepository {
+export class RunRecoveryRepo {
   private s
 
   constructor(db: Db) {
@@ -30,7 +30,7 @@ export class RunRecoveryRepository {
 
   /**
    * Points a run at an older, verified checkpoint (its last one is damaged): position, epochs
-   * done and best pointer as that checkpoint recorded them; RunsRepository.rewindToCheckpoint
+   * done and best pointer as that checkpoint recorded them; RunsRepo.rewindToCheckpoint
    * then drops the records after it. `checkpoint` null starts the run over.
    */
   fallBack(

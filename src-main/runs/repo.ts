@@ -14,7 +14,7 @@ import type {
   RunsListQuery,
   TrainConfig
 } from '../../src-preload/contract/runs'
-import { ListStatements } from './listQuery'
+import { ListStatements } from './listRepo'
 import type { Db } from '../db'
 import { NotFoundError } from '../../src-preload/contract/errors'
 import { labelled, selectionSplit, toSummary, type RunRow } from './summary'
@@ -51,7 +51,7 @@ export interface BestRecord {
 const now = (): string => new Date().toISOString()
 
 /** Prepared-statement access to runs, run_steps, run_epochs, run_log, run_gallery, run_queries. */
-export class RunsRepository {
+export class RunsRepo {
   private s
   private listQueries: ListStatements
 

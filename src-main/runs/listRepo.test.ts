@@ -9,12 +9,12 @@ import {
 } from '../../src-preload/contract/runs'
 import { openDb, type Db } from '../db'
 import { insertManyRuns } from './manyRuns.testutil'
-import type { RunsRepository } from './repository'
+import type { RunsRepo } from './repo'
 
 const N = 1000
 let dir: string
 let db: Db
-let repo: RunsRepository
+let repo: RunsRepo
 
 beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'runs-list-'))

@@ -68,7 +68,7 @@ const toExperiment = (r: ExperimentRow): StoredExperiment => ({
 })
 
 /** Prepared statements over `experiments` and `experiment_points`. */
-export class ExperimentsRepository {
+export class ExperimentsRepo {
   private readonly s
 
   constructor(private readonly db: Db) {
