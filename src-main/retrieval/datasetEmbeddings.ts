@@ -14,7 +14,7 @@ import { UnavailableError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import { CancelledError } from '../app/jobs'
 import { getDatasetItems } from '../datasets/queries'
-import { readGallery, writeGallery } from '../ml/eval/gallery'
+import { readGallery, readGalleryHeader, writeGallery } from '../ml/eval/gallery'
 import { RunsRepo } from '../runs/repo'
 import { galleryFileOf, readGalleryFile, runDirOf } from './galleryIo'
 import type { RunModel } from './models'
@@ -107,7 +107,13 @@ function datasetRows(ctx: AppContext, runId: number): Rows {
     classIds[r] = ref!.classId
     split[r] = TEST
   })
-  return { imageIds, classIds, split, trainPaths: train.map((i) => i.absPath), nTrain: train.length }
+  return {
+    imageIds,
+    classIds,
+    split,
+    trainPaths: train.map((i) => i.absPath),
+    nTrain: train.length
+  }
 }
 
 /** What the cache is valid for: the run's evaluation, its model and the rows. */
@@ -169,6 +175,31 @@ function normalizeRows(data: Float32Array, n: number, d: number): void {
     for (let f = 0; f < d; f++) ss += data[r * d + f] ** 2
     const inv = 1 / Math.max(Math.sqrt(ss), 1e-12)
     for (let f = 0; f < d; f++) data[r * d + f] *= inv
+  }
+}
+
+/** The rows loadDatasetEmbeddings gives for the run, without embedding anything (SQL only). */
+export function datasetEmbeddingRows(
+  ctx: AppContext,
+  runId: number
+): Pick<DatasetEmbeddings, 'imageIds' | 'classIds' | 'split'> {
+  const { imageIds, classIds, split } = datasetRows(ctx, runId)
+  return { imageIds, classIds, split }
+}
+
+/** Whether loadDatasetEmbeddings would only read its cache (nothing to embed). */
+export function datasetEmbeddingsCached(ctx: AppContext, runId: number): boolean {
+  const rows = datasetRows(ctx, runId)
+  const dir = runDirOf(ctx, runId)
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as {
+      version?: number
+      key?: string
+    }
+    if (meta.version !== META_VERSION || meta.key !== cacheKey(ctx, runId, rows)) return false
+    return readGalleryHeader(join(dir, DATA_FILE)).n === rows.imageIds.length
+  } catch {
+    return false
   }
 }
 
