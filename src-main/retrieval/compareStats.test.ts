@@ -9,25 +9,14 @@ const metrics = (r1: number, map: number): Metrics => ({
   mapAtR: map
 })
 
-function run(
-  id: number,
-  over: Partial<RunInfo> = {},
-  config: Record<string, unknown> = {}
-): RunInfo {
+function run(id: number, over: Partial<RunInfo> = {}, config: Record<string, unknown> = {}): RunInfo {
   return {
     id,
     name: `run ${id}`,
     status: 'completed',
     datasetId: 1,
     datasetName: 'd',
-    config: {
-      datasetId: 1,
-      loss: 'hist',
-      seed: id,
-      split: { kind: 'preset' },
-      backbone: { kind: 'mobilenetv2' },
-      ...config
-    },
+    config: { datasetId: 1, loss: 'hist', seed: id, split: { kind: 'preset' }, backbone: { kind: 'mobilenetv2' }, ...config },
     dir: null,
     finishedAt: null,
     bestEpoch: 3,
@@ -42,11 +31,7 @@ function run(
 
 /** n queries, the first `right` of them correct at 1, AP = correct ? 0.8 : 0.1. */
 const queries = (n: number, right: (i: number) => boolean): QueryRecord[] =>
-  Array.from({ length: n }, (_, i) => ({
-    imageId: 100 + i,
-    correctAt1: right(i),
-    ap: right(i) ? 0.8 : 0.1
-  }))
+  Array.from({ length: n }, (_, i) => ({ imageId: 100 + i, correctAt1: right(i), ap: right(i) ? 0.8 : 0.1 }))
 
 describe('comparison statistics', () => {
   it('gives each tested run bootstrap intervals around its per-query means', () => {
@@ -66,25 +51,13 @@ describe('comparison statistics', () => {
   it('marks a 1-point gap on 393 queries as noise and a large one as significant (paired)', () => {
     const a = queries(393, (i) => i % 5 < 3)
     // 20 queries flip right → wrong and 16 wrong → right: a net gap of 4 (about 1 point).
-    const up = new Set(
-      a
-        .filter((_, i) => i % 25 === 3)
-        .slice(0, 16)
-        .map((q) => q.imageId)
-    )
+    const up = new Set(a.filter((_, i) => i % 25 === 3).slice(0, 16).map((q) => q.imageId))
     const b = a.map((x, i) =>
       i % 20 === 0 || up.has(x.imageId) ? { ...x, correctAt1: !x.correctAt1 } : x
     )
     expect(b.filter((x) => x.correctAt1).length - a.filter((x) => x.correctAt1).length).toBe(-4)
     const c = queries(393, (i) => i % 5 < 4)
-    const cmp = compareRuns(
-      [run(1), run(2), run(3)],
-      new Map([
-        [1, a],
-        [2, b],
-        [3, c]
-      ])
-    )
+    const cmp = compareRuns([run(1), run(2), run(3)], new Map([[1, a], [2, b], [3, c]]))
     const d = (x: number, y: number, m: 'r1' | 'mapAtR') =>
       cmp.differences.find((e) => e.runA === x && e.runB === y && e.metric === m)!
     expect(d(1, 2, 'r1').significant).toBe(false)
@@ -96,10 +69,7 @@ describe('comparison statistics', () => {
   it('does not pair runs tested on different queries', () => {
     const cmp = compareRuns(
       [run(1), run(2)],
-      new Map([
-        [1, queries(50, () => true)],
-        [2, queries(60, () => true)]
-      ])
+      new Map([[1, queries(50, () => true)], [2, queries(60, () => true)]])
     )
     expect(cmp.differences).toEqual([])
   })

@@ -66,22 +66,15 @@ export function pairedDifferences(
       ] as const) {
         const { lo, hi } = percentileInterval(m, BOOTSTRAP.level)
         const diff = d.reduce((s, x) => s + x, 0) / n
-        out.push({
-          runA: ids[i],
-          runB: ids[j],
-          metric,
-          diff,
-          lo,
-          hi,
-          significant: lo > 0 || hi < 0
-        })
+        out.push({ runA: ids[i], runB: ids[j], metric, diff, lo, hi, significant: lo > 0 || hi < 0 })
       }
     }
   }
   return out
 }
 
-const testKey = (r: RunInfo): string => JSON.stringify([r.datasetId, r.config.split ?? null])
+const testKey = (r: RunInfo): string =>
+  JSON.stringify([r.datasetId, r.config.split ?? null])
 
 /**
  * Reference rows: the raw backbone features (one per test split and backbone) and the untrained

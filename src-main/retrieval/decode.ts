@@ -67,8 +67,7 @@ export async function loadQueryImage(p: {
     // Header only: an image above the pixel limit is refused before any pixel is decoded.
     meta = await checkImageSize(bytes, limit)
   } catch (err) {
-    if (err instanceof ImageTooLargeError)
-      throw new InvalidError(`${where} is too large: ${err.message}`)
+    if (err instanceof ImageTooLargeError) throw new InvalidError(`${where} is too large: ${err.message}`)
     const why = err instanceof Error ? err.message : String(err)
     throw new InvalidError(`${where} is not an image that can be read (${why})`)
   }
