@@ -205,12 +205,27 @@ export function datasetEmbeddingsCached(ctx: AppContext, runId: number): boolean
 
 const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
 
+/** One embedding in progress, shared by every caller that asks for the same run and key. */
+interface Work {
+  promise: Promise<{ data: Float32Array; dim: number }>
+  controller: AbortController
+  listeners: Set<(done: number, total: number) => void>
+  /** The last progress reported, for a caller that joins late. */
+  last: [number, number] | null
+  /** Callers still waiting; the work is aborted when the last of them aborts. */
+  waiting: number
+}
+const inflight = new Map<string, Work>()
+
 /**
  * Every image of the run's dataset embedded with its selected model (see DatasetEmbeddings).
  * Reads the cache in the run folder when it is still valid; otherwise embeds the train images
  * in batches (the event loop runs between batches), reuses the test gallery file, and writes
- * the cache. Throws NotFoundError for an unknown run, UnavailableError for a run without a test
- * evaluation or whose model or gallery cannot be used, CancelledError when `signal` aborts.
+ * the cache. Concurrent calls for the same run share one embedding (the first caller's model
+ * loader and batch size); each caller's abort only stops its own wait, and the embedding stops
+ * when every caller has aborted. Throws NotFoundError for an unknown run, UnavailableError for a
+ * run without a test evaluation or whose model or gallery cannot be used, CancelledError when
+ * `signal` aborts.
  */
 export async function loadDatasetEmbeddings(
   ctx: AppContext,
@@ -234,7 +249,86 @@ export async function loadDatasetEmbeddings(
     opts.onProgress?.(n, n)
     return result(cached, cached.length / n)
   }
+  const cancelled = (): CancelledError => new CancelledError('embedding the dataset was cancelled')
+  if (opts.signal?.aborted) throw cancelled()
 
+  const id = `${dir}|${key}`
+  let work = inflight.get(id)
+  if (!work) {
+    const controller = new AbortController()
+    const w: Work = {
+      controller,
+      listeners: new Set(),
+      last: null,
+      waiting: 0,
+      promise: Promise.resolve({ data: new Float32Array(0), dim: 0 })
+    }
+    w.promise = embedRows(ctx, runId, rows, {
+      signal: controller.signal,
+      loadModel: opts.loadModel,
+      batchSize: opts.batchSize,
+      onProgress: (done, total) => {
+        w.last = [done, total]
+        for (const l of w.listeners) l(done, total)
+      }
+    })
+      .then((out) => {
+        writeCache(dir, key, out.data, n, out.dim)
+        return out
+      })
+      .finally(() => {
+        if (inflight.get(id) === w) inflight.delete(id)
+      })
+    // Every caller handles the outcome; this keeps a rejection nobody waits for any more quiet.
+    w.promise.catch(() => {})
+    inflight.set(id, w)
+    work = w
+  }
+  const w = work
+  const listener = opts.onProgress
+  if (listener) {
+    if (w.last) listener(w.last[0], w.last[1])
+    w.listeners.add(listener)
+  }
+  w.waiting++
+  let onAbort: (() => void) | null = null
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      w.waiting--
+      if (w.waiting > 0) {
+        reject(cancelled())
+        return
+      }
+      w.controller.abort()
+      // A caller that comes now starts afresh instead of joining a stopping embedding.
+      if (inflight.get(id) === w) inflight.delete(id)
+      // The last caller returns once the embedding has stopped and freed the model.
+      void w.promise.then(
+        () => reject(cancelled()),
+        () => reject(cancelled())
+      )
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  aborted.catch(() => {})
+  try {
+    const out = await Promise.race([w.promise, aborted])
+    return result(out.data, out.dim)
+  } finally {
+    if (listener) w.listeners.delete(listener)
+    if (onAbort) opts.signal?.removeEventListener('abort', onAbort)
+    if (!opts.signal?.aborted) w.waiting--
+  }
+}
+
+/** Embeds the train rows and copies the test rows from the gallery file (see above). */
+async function embedRows(
+  ctx: AppContext,
+  runId: number,
+  rows: Rows,
+  opts: DatasetEmbeddingsOptions
+): Promise<{ data: Float32Array; dim: number }> {
+  const n = rows.imageIds.length
   const checkAbort = (): void => {
     if (opts.signal?.aborted) throw new CancelledError('embedding the dataset was cancelled')
   }
@@ -308,6 +402,5 @@ export async function loadDatasetEmbeddings(
     }
     normalizeRows(data, rows.nTrain, dim)
   }
-  writeCache(dir, key, data, n, dim)
-  return result(data, dim)
+  return { data, dim }
 }
