@@ -17,6 +17,7 @@ import { getDatasetItems } from '../datasets/queries'
 import { readGallery, readGalleryHeader, writeGallery } from '../ml/eval/gallery'
 import { RunsRepo } from '../runs/repo'
 import { galleryFileOf, readGalleryFile, runDirOf } from './galleryIo'
+import { trainRowsFromFeatures } from './datasetFeatures'
 import type { RunModel } from './models'
 import { RetrievalRepo } from './repo'
 
@@ -42,7 +43,10 @@ export interface DatasetEmbeddingsOptions {
   signal?: AbortSignal
   /** Loads the run's selected model; defaults to runs/inference loadRunModel (tests inject). */
   loadModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
-  /** Images per model call (bounds decoded pixels in memory); default 64. */
+  /**
+   * Images per model call: bounds the decoded pixels in memory and how long one batch holds the
+   * event loop (TF.js runs in-process). Default 16.
+   */
   batchSize?: number
 }
 
@@ -55,7 +59,8 @@ export const DATA_FILE = 'dataset-embeddings.bin'
 export const META_FILE = 'dataset-embeddings.json'
 const META_VERSION = 1
 
-interface Rows {
+/** The rows of a run's dataset embeddings, with the paths of the train images. */
+export interface Rows {
   imageIds: Int32Array
   classIds: Int32Array
   split: Uint8Array
@@ -353,7 +358,17 @@ async function embedRows(
   let done = nTest
   opts.onProgress?.(done, n)
 
-  if (rows.nTrain > 0) {
+  // A frozen run's train rows from the trainer's feature cache: only the head runs (fast).
+  const fromFeatures =
+    rows.nTrain > 0 && !opts.loadModel
+      ? await trainRowsFromFeatures(ctx, runId, rows, dim, checkAbort, (k) => {
+          opts.onProgress?.(nTest + k, n)
+        })
+      : null
+  if (fromFeatures) {
+    data.set(fromFeatures, 0)
+    normalizeRows(data, rows.nTrain, dim)
+  } else if (rows.nTrain > 0) {
     const load = opts.loadModel ?? defaultLoadModel
     let model: RunModel
     try {
@@ -368,7 +383,7 @@ async function embedRows(
           `the model of run ${runId} gives ${model.dim}-d embeddings but its gallery has ${dim}-d rows; evaluate the run again`
         )
       }
-      const batch = Math.max(1, opts.batchSize ?? 64)
+      const batch = Math.max(1, opts.batchSize ?? 16)
       for (let start = 0; start < rows.nTrain; start += batch) {
         checkAbort()
         const paths = rows.trainPaths.slice(start, start + batch)
