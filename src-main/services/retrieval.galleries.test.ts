@@ -18,9 +18,10 @@ import {
 } from '../retrieval/datasetEmbeddings.testutil'
 import { runDirOf } from '../retrieval/galleryIo'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
+import { atEdge, type AtEdge } from './services.testutil'
 
 let f: EmbeddingFixture
-let svc: RetrievalServiceImpl
+let svc: Svc
 let loads = 0
 const events: JobProgress[] = []
 let tensorsBefore = 0
@@ -30,14 +31,19 @@ const dropCache = (): void => {
   rmSync(join(runDirOf(f.ctx, f.runId), DATA_FILE), { force: true })
 }
 
-/** A fresh service (empty memory caches) counting dataset-model loads. */
-function service(): RetrievalServiceImpl {
-  return createRetrievalService(f.ctx, {
-    loadDatasetModel: async (ctx, runId) => {
-      loads++
-      return loadRunModel(ctx, runId)
-    }
-  })
+type Svc = AtEdge<'retrieval', RetrievalServiceImpl>
+
+/** A fresh service (empty memory caches) counting dataset-model loads, called as the edge does. */
+function service(): Svc {
+  return atEdge(
+    'retrieval',
+    createRetrievalService(f.ctx, {
+      loadDatasetModel: async (ctx, runId) => {
+        loads++
+        return loadRunModel(ctx, runId)
+      }
+    })
+  )
 }
 
 /** Every other row of `data` by cosine, best first, ties by row (the naive reference). */

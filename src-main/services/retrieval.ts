@@ -4,7 +4,6 @@
  * queries, per-class Recall@1, run comparison, queries that flip between two runs, and the 2-D
  * embedding map. The heavy parts live in src-main/retrieval; this file wires them to the contract.
  */
-import type { z } from 'zod'
 import type {
   ClassRecall,
   Comparison,
@@ -16,7 +15,6 @@ import type {
   RetrievalService,
   WorstQuery
 } from '../../src-preload/contract/retrieval'
-import { retrievalSchemas } from '../../src-preload/contract/retrieval'
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
@@ -53,16 +51,6 @@ export type RetrievalServiceImpl = RetrievalService & {
   loadedGalleries(): number[]
   /** Run ids whose train/whole-dataset galleries are in memory. */
   loadedDatasetGalleries(): number[]
-}
-
-/** Parses a payload with its contract schema (defaults applied), failing with a clear message. */
-function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string): z.output<S> {
-  const r = schema.safeParse(payload)
-  if (r.success) return r.data
-  const text = r.error.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
-    .join('; ')
-  throw new InvalidError(`retrieval.${method}: invalid payload: ${text}`)
 }
 
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
@@ -134,7 +122,7 @@ export function createRetrievalService(
      * with the evaluation's own engine so that it matches the run's MAP@R; null when R = 0.
      */
     async query(p) {
-      const { runId, imageId, k, gallery, classIds } = parse(retrievalSchemas.query, p, 'query')
+      const { runId, imageId, k, gallery, classIds } = p
       const run = repo.run(runId)
       const g = await galleryOf(run, gallery)
       const { meta, index } = g
@@ -168,7 +156,7 @@ export function createRetrievalService(
      * run's selected model. No class is known, so `correct` is false, `missed` empty, `ap` null.
      */
     async queryExternal(p) {
-      const input = parse(retrievalSchemas.queryExternal, p, 'queryExternal')
+      const input = p
       const run = repo.run(input.runId)
       const g = await galleryOf(run, input.gallery)
       const keep = input.classIds ? classMask(g, input.classIds, input.gallery) : null
@@ -212,7 +200,7 @@ export function createRetrievalService(
      * run has no stored rows and they are computed here.
      */
     async worst(p) {
-      const { runId, limit } = parse(retrievalSchemas.worst, p, 'worst')
+      const { runId, limit } = p
       const run = repo.run(runId)
       const meta = store.meta(run)
       const records = (await store.queryRecords(run)).filter((r) => meta.rowOf.has(r.imageId))
@@ -229,11 +217,7 @@ export function createRetrievalService(
      * name or file path (case-insensitive). Needs no embeddings, so the list shows at once.
      */
     async testImages(p) {
-      const { runId, gallery, search, offset, limit } = parse(
-        retrievalSchemas.testImages,
-        p,
-        'testImages'
-      )
+      const { runId, gallery, search, offset, limit } = p
       const run = repo.run(runId)
       store.requireGallery(run)
       if (gallery !== 'test') return datasetStore.images(run, gallery, search, offset, limit)
@@ -242,7 +226,7 @@ export function createRetrievalService(
 
     /** The classes of a gallery with their image counts, in class order. */
     async galleryClasses(p) {
-      const { runId, gallery } = parse(retrievalSchemas.galleryClasses, p, 'galleryClasses')
+      const { runId, gallery } = p
       const run = repo.run(runId)
       store.requireGallery(run)
       if (gallery !== 'test') return datasetStore.classes(run, gallery)
@@ -259,7 +243,7 @@ export function createRetrievalService(
      * (progress in `job` events; datasets.cancelJob stops it).
      */
     async prepareGallery(p) {
-      const { runId, gallery } = parse(retrievalSchemas.prepareGallery, p, 'prepareGallery')
+      const { runId, gallery } = p
       const run = repo.run(runId)
       store.requireGallery(run)
       if (gallery === 'test') return { jobId: null }
@@ -268,7 +252,7 @@ export function createRetrievalService(
 
     /** Recall@1 per test class over the run's queries, worst class first (ties by name). */
     async perClass(p) {
-      const { runId } = parse(retrievalSchemas.perClass, p, 'perClass')
+      const { runId } = p
       const run = repo.run(runId)
       const meta = store.meta(run)
       const acc = new Map<number, { name: string; hits: number; count: number }>()
@@ -297,7 +281,7 @@ export function createRetrievalService(
 
     /** Config differences (flattened TrainConfig keys) and best metrics of 2–8 runs, in order. */
     async compare(p) {
-      const { runIds } = parse(retrievalSchemas.compare, p, 'compare')
+      const { runIds } = p
       const runs = runIds.map((id) => repo.run(id))
       // Per-query results of the runs that have a test evaluation (intervals, paired gaps).
       const queries = new Map(
@@ -311,7 +295,7 @@ export function createRetrievalService(
      * evaluated on the same test split (same dataset, same gallery images).
      */
     async flipped(p) {
-      const { runA, runB } = parse(retrievalSchemas.flipped, p, 'flipped')
+      const { runA, runB } = p
       const a = repo.run(runA)
       const b = repo.run(runB)
       const metaA = store.meta(a)
@@ -335,7 +319,7 @@ export function createRetrievalService(
      * computed in a worker thread and cached in the run folder.
      */
     async embeddingMap(p): Promise<MapPoint[]> {
-      const { runId, method } = parse(retrievalSchemas.embeddingMap, p, 'embeddingMap')
+      const { runId, method } = p
       const run = repo.run(runId)
       const g = store.gallery(run)
       return embeddingMap(g, runDirOf(ctx, run.id), method)
