@@ -8,8 +8,8 @@ import type { z } from 'zod'
 import type {
   ClassRecall,
   Comparison,
+  EmbeddingMap,
   FlippedQueries,
-  MapPoint,
   Neighbour,
   QueryResult,
   RetrievalService,
@@ -19,10 +19,9 @@ import { retrievalSchemas } from '../../src-preload/contract/retrieval'
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
-import { embeddingMap } from '../retrieval/embeddingMap'
+import { EmbeddingMaps, type DatasetEmbeddingsLoader } from '../retrieval/mapService'
 import { InvalidError, UnavailableError } from '../../src-preload/contract/errors'
 import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
-import { runDirOf } from '../retrieval/galleryIo'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
 import type { AppContext } from '../app/context'
@@ -34,6 +33,10 @@ export interface RetrievalOptions {
   loadRunModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
   /** Most run models kept loaded for external queries. */
   maxModels?: number
+  /** Embeds a run's whole dataset for the dataset-wide map; defaults to retrieval/datasetEmbeddings. */
+  loadDatasetEmbeddings?: DatasetEmbeddingsLoader
+  /** Largest UMAP fit of a map before it samples (tests make it small). */
+  umapFitLimit?: number
 }
 
 /** The retrieval service plus a dispose for shutdown (frees cached galleries and models). */
@@ -51,6 +54,13 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string)
     .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
     .join('; ')
   throw new InvalidError(`retrieval.${method}: invalid payload: ${text}`)
+}
+
+// Until retrieval/datasetEmbeddings.ts is merged, the whole-dataset map is unavailable.
+const defaultLoadDatasetEmbeddings: DatasetEmbeddingsLoader = async () => {
+  throw new UnavailableError(
+    'the whole-dataset map needs retrieval/datasetEmbeddings (not merged yet)'
+  )
 }
 
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
@@ -78,6 +88,11 @@ export function createRetrievalService(
       )
     }
   }, opts.maxModels ?? 2)
+
+  const maps = new EmbeddingMaps(ctx, repo, store, {
+    loadDatasetEmbeddings: opts.loadDatasetEmbeddings ?? defaultLoadDatasetEmbeddings,
+    umapFitLimit: opts.umapFitLimit
+  })
 
   const refAt = (meta: GalleryMeta, row: number): ImageRef => meta.refs[row]
 
@@ -242,14 +257,12 @@ export function createRetrievalService(
     },
 
     /**
-     * A 2-D map of the run's gallery embeddings: PCA (exact, deterministic) or UMAP (seeded),
-     * computed in a worker thread and cached in the run folder.
+     * A 2-D map of the run's test gallery or whole dataset: PCA (exact, deterministic) or UMAP
+     * (seeded), computed in a worker thread and cached in the run folder (retrieval/mapService.ts).
      */
-    async embeddingMap(p): Promise<MapPoint[]> {
-      const { runId, method } = parse(retrievalSchemas.embeddingMap, p, 'embeddingMap')
-      const run = repo.run(runId)
-      const g = store.gallery(run)
-      return embeddingMap(g, runDirOf(ctx, run.id), method)
+    async embeddingMap(p): Promise<EmbeddingMap> {
+      const { runId, method, scope } = parse(retrievalSchemas.embeddingMap, p, 'embeddingMap')
+      return maps.get(runId, method, scope)
     },
 
     loadedGalleries: () => store.loadedRuns(),
