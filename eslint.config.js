@@ -16,6 +16,7 @@ const FLOORS = [
   ['trainer'],
   ['runs'],
   ['retrieval'],
+  ['audit'],
   ['experiments'],
   ['services'],
   ['dispatch'],
