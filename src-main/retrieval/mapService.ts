@@ -7,7 +7,8 @@
 import type { EmbeddingMap, MapScope } from '../../src-preload/contract/retrieval'
 import { ConflictError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
-import type { JobHandle } from '../app/jobs'
+import { CancelledError, type JobHandle } from '../app/jobs'
+import type { DatasetEmbeddings } from './datasetEmbeddings'
 import {
   fingerprint,
   mapCacheFile,
@@ -22,18 +23,6 @@ import { EmbeddingMapRepo } from './mapRepo'
 import type { ProjectionMethod } from './projection'
 import type { ProjectionResult } from './projectionJob'
 import type { RetrievalRepo, RunInfo } from './repo'
-
-/** Every image of a run's dataset embedded with its model (src-main/retrieval/datasetEmbeddings.ts). */
-export interface DatasetEmbeddings {
-  runId: number
-  dim: number
-  imageIds: Int32Array
-  classIds: Int32Array
-  /** Per row: 0 = train, 1 = test. */
-  split: Uint8Array
-  /** rows × dim, L2-normalised. */
-  data: Float32Array
-}
 
 /** Loads (or computes and caches) a run's dataset embeddings. */
 export type DatasetEmbeddingsLoader = (
@@ -123,11 +112,18 @@ export class EmbeddingMaps {
       run,
       `Map of run ${run.id}: embedding the dataset`,
       async (job) => {
-        const emb = await this.opts.loadDatasetEmbeddings(this.ctx, run.id, {
-          signal: job.signal,
-          onProgress: (done, total) =>
-            job.progress(done, total, `Map of run ${run.id}: embedding images`)
-        })
+        const emb = await this.opts
+          .loadDatasetEmbeddings(this.ctx, run.id, {
+            signal: job.signal,
+            onProgress: (done, total) =>
+              job.progress(done, total, `Map of run ${run.id}: embedding images`)
+          })
+          .catch((err: unknown) => {
+            // A user's cancel is an answer, not an internal error.
+            if (err instanceof CancelledError || job.signal.aborted)
+              throw new ConflictError(`the whole-dataset map of run ${run.id} was cancelled`)
+            throw err
+          })
         checkEmbeddings(run.id, emb)
         const rows: MapRows = {
           imageIds: emb.imageIds,

@@ -19,6 +19,7 @@ import { retrievalSchemas } from '../../src-preload/contract/retrieval'
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
+import { loadDatasetEmbeddings } from '../retrieval/datasetEmbeddings'
 import { EmbeddingMaps, type DatasetEmbeddingsLoader } from '../retrieval/mapService'
 import { InvalidError, UnavailableError } from '../../src-preload/contract/errors'
 import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
@@ -56,13 +57,6 @@ function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string)
   throw new InvalidError(`retrieval.${method}: invalid payload: ${text}`)
 }
 
-// Until retrieval/datasetEmbeddings.ts is merged, the whole-dataset map is unavailable.
-const defaultLoadDatasetEmbeddings: DatasetEmbeddingsLoader = async () => {
-  throw new UnavailableError(
-    'the whole-dataset map needs retrieval/datasetEmbeddings (not merged yet)'
-  )
-}
-
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
   const mod = await import('../runs/inference')
   return mod.loadRunModel(ctx, runId)
@@ -90,7 +84,7 @@ export function createRetrievalService(
   }, opts.maxModels ?? 2)
 
   const maps = new EmbeddingMaps(ctx, repo, store, {
-    loadDatasetEmbeddings: opts.loadDatasetEmbeddings ?? defaultLoadDatasetEmbeddings,
+    loadDatasetEmbeddings: opts.loadDatasetEmbeddings ?? loadDatasetEmbeddings,
     umapFitLimit: opts.umapFitLimit
   })
 
