@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Page } from '@playwright/test'
 import type { EmbeddingMap } from '../src-preload/contract'
-import { mapPixel } from '../src-renderer/src/charts/options/map'
 import { expect, test } from './fixtures'
 import { importFolder, makeImageFolder, quickConfig, screenshotBoth, trainRun } from './uiHelpers'
 
@@ -23,6 +22,22 @@ async function nextMap(page: Page, action: () => Promise<unknown>): Promise<Embe
   const body = (await res.json()) as { result?: EmbeddingMap; error?: { message: string } }
   if (!body.result) throw new Error(`embeddingMap failed: ${body.error?.message}`)
   return body.result
+}
+
+/**
+ * The pixel of point i in the chart box, as the renderer lays it out (mapAxes / mapPixel in
+ * src-renderer/src/charts/options/map.ts, which e2e cannot import): fixed axes from -pad to
+ * max + pad (pad = 3 % of MAP_GRID = 300) inside an 8 px inset.
+ */
+function mapPixel(map: EmbeddingMap, i: number, width: number, height: number): [number, number] {
+  const pad = 300
+  const inset = 8
+  const maxX = Math.max(0, ...map.x) + pad
+  const maxY = Math.max(0, ...map.y) + pad
+  return [
+    inset + ((map.x[i] + pad) / (maxX + pad)) * (width - 2 * inset),
+    inset + (1 - (map.y[i] + pad) / (maxY + pad)) * (height - 2 * inset)
+  ]
 }
 
 /** The point farthest from every other one (its hover cannot hit a neighbour). */
@@ -74,7 +89,9 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     const thumb = tip.locator('img')
     await expect(thumb).toHaveAttribute('src', new RegExp(`/thumb/${map.imageIds[i]}$`))
     await expect
-      .poll(() => thumb.evaluate((img) => (img as HTMLImageElement).naturalWidth))
+      .poll(() =>
+        thumb.evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)
+      )
       .toBeGreaterThan(0)
     await screenshotBoth(page, 'map-hover')
 

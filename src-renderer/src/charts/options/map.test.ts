@@ -3,6 +3,7 @@ import type { EmbeddingMap } from '../../../../src-preload/contract'
 import { NEUTRAL_COLOR } from '../echarts-colors'
 import {
   MAP_INSET,
+  MAP_PAD,
   mapAxes,
   mapLegend,
   mapOption,
@@ -88,6 +89,11 @@ describe('mapOption', () => {
 })
 
 describe('mapPixel and mapAxes', () => {
+  it('keeps the layout constants e2e/embeddingMap.spec.ts mirrors to find a point', () => {
+    expect(MAP_PAD).toBe(300)
+    expect(MAP_INSET).toEqual({ left: 8, right: 8, top: 8, bottom: 8 })
+  })
+
   it('puts the first and last points inside the plot at predictable pixels', () => {
     const { x, y } = mapAxes(map)
     expect(x[0]).toBeLessThan(0)
