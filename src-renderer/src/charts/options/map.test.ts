@@ -46,7 +46,7 @@ describe('mapLegend', () => {
     expect(outcome.map((e) => [e.label, e.count])).toEqual([
       ['R@1 hit', 3],
       ['R@1 miss', 1],
-      ['not a query (train)', 2]
+      ['no query (train, or no classmate)', 2]
     ])
     expect(outcome[2].color).toBe(NEUTRAL_COLOR)
   })

@@ -30,7 +30,7 @@ export const MAP_LARGE_AT = 2000
 const OUTCOME: Record<number, { label: string; color: string }> = {
   1: { label: 'R@1 hit', color: SERIES_COLORS[2] },
   0: { label: 'R@1 miss', color: SERIES_COLORS[7] },
-  [-1]: { label: 'not a query (train)', color: NEUTRAL_COLOR }
+  [-1]: { label: 'no query (train, or no classmate)', color: NEUTRAL_COLOR }
 }
 const SPLIT: Record<number, { label: string; color: string }> = {
   0: { label: 'train', color: SERIES_COLORS[0] },
