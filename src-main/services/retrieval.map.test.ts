@@ -10,6 +10,7 @@ import type { DatasetEmbeddings } from '../retrieval/datasetEmbeddings'
 import type { DatasetEmbeddingsLoader } from '../retrieval/mapService'
 import { pca2 } from '../retrieval/projection'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
+import { atEdge, type AtEdge } from './services.testutil'
 import {
   D,
   ctx,
@@ -67,7 +68,8 @@ describe('retrieval.embeddingMap of the test split', () => {
     expect(existsSync(mapCacheFile(runDir(runB), 'umap'))).toBe(true)
   })
 
-  it('refuses bad input with a clear invalid_payload (HTTP 400) naming the field', async () => {
+  // The same refusals over dispatch and HTTP (400): dispatch/badPayloads.testutil.ts.
+  it('refuses bad input at the edge with a clear invalid_payload naming the field', async () => {
     const bad: [unknown, RegExp][] = [
       [{ runId: runA, scope: 'everything' }, /scope/],
       [{ runId: runA, method: 'tsne' }, /method/],
@@ -88,7 +90,7 @@ describe('retrieval.embeddingMap of the test split', () => {
 })
 
 describe('retrieval.embeddingMap of the whole dataset', () => {
-  let maps: RetrievalServiceImpl
+  let maps: AtEdge<'retrieval', RetrievalServiceImpl>
   let trainId = 0
   const calls: number[] = []
   let events: JobProgress[] = []
@@ -130,10 +132,13 @@ describe('retrieval.embeddingMap of the whole dataset', () => {
       }
       return datasetEmbeddings(runId)
     }
-    maps = createRetrievalService(ctx, {
-      loadDatasetEmbeddings: (c, id, o) => loader(c, id, o),
-      umapFitLimit: 6
-    })
+    maps = atEdge(
+      'retrieval',
+      createRetrievalService(ctx, {
+        loadDatasetEmbeddings: (c, id, o) => loader(c, id, o),
+        umapFitLimit: 6
+      })
+    )
     off = ctx.events.on((e: AppEvent) => {
       if (e.type === 'job') events.push(e.job)
     })

@@ -9,13 +9,14 @@ import {
   type EmbeddingFixture
 } from '../retrieval/datasetEmbeddings.testutil'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
+import { atEdge, type AtEdge } from './services.testutil'
 
 let f: EmbeddingFixture
-let svc: RetrievalServiceImpl
+let svc: AtEdge<'retrieval', RetrievalServiceImpl>
 
 beforeAll(async () => {
   f = await makeEmbeddingFixture()
-  svc = createRetrievalService(f.ctx)
+  svc = atEdge('retrieval', createRetrievalService(f.ctx))
 }, 120_000)
 afterAll(() => {
   svc.dispose()
@@ -38,11 +39,14 @@ describe('retrieval.embeddingMap of the whole dataset (real run)', () => {
   }, 120_000)
 
   it('turns a cancelled embedding into a clear conflict, not an internal error', async () => {
-    const cancelling = createRetrievalService(f.ctx, {
-      loadDatasetEmbeddings: async () => {
-        throw new CancelledError()
-      }
-    })
+    const cancelling = atEdge(
+      'retrieval',
+      createRetrievalService(f.ctx, {
+        loadDatasetEmbeddings: async () => {
+          throw new CancelledError()
+        }
+      })
+    )
     try {
       await expect(
         cancelling.embeddingMap({ runId: f.runId, scope: 'dataset', method: 'umap' })
