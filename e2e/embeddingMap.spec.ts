@@ -135,7 +135,31 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await expect(viewer).toBeHidden()
     await selection.getByRole('button', { name: 'Clear selection' }).click()
     await expect(selection).toBeHidden()
+
+    // A lasso around the lonely point's neighbourhood selects it (and maybe a few others).
+    await page.getByRole('radio', { name: 'Lasso select', exact: true }).click()
+    const [lx, ly] = mapPixel(map, i, plot.width, plot.height)
+    const ring = Array.from({ length: 13 }, (_, k) => [
+      plot.x + lx + 30 * Math.cos((k / 12) * 2 * Math.PI),
+      plot.y + ly + 30 * Math.sin((k / 12) * 2 * Math.PI)
+    ])
+    await page.mouse.move(ring[0][0], ring[0][1])
+    await page.mouse.down()
+    for (const [x, y] of ring.slice(1)) await page.mouse.move(x, y, { steps: 2 })
+    await page.mouse.up()
+    await expect(selection).toBeVisible()
+    await expect(selection).toContainText(/\d+ selected images?/)
+    await expect(
+      selection.locator(`[title="${map.dirs[map.dir[i]]}/${map.base[i]}"]`)
+    ).toBeVisible()
+    await selection.getByRole('button', { name: 'Clear selection' }).click()
+
+    // In pan mode, clicking a test point searches with it in the retrieval browser.
     await page.getByRole('radio', { name: 'Pan & zoom', exact: true }).click()
+    await page.mouse.click(plot.x + lx, plot.y + ly)
+    await expect(page).toHaveURL(new RegExp(`/retrieval\\?run=${run.id}&query=${map.imageIds[i]}`))
+    await page.goto(`${server.origin}/#/runs/${run.id}?tab=map`)
+    await expect(chart).toBeVisible()
 
     // The whole dataset: train images join the map, and the split colouring shows both.
     const whole = await nextMap(page, () =>
