@@ -130,6 +130,13 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await tiles.first().click()
     const viewer = page.getByRole('dialog', { name: new RegExp(tilePath.replace('.', '\\.')) })
     await expect(viewer).toBeVisible()
+    await expect
+      .poll(() =>
+        viewer
+          .locator('img')
+          .evaluate((img) => (img as unknown as { naturalWidth: number }).naturalWidth)
+      )
+      .toBeGreaterThan(0)
     await screenshotBoth(page, 'map-selection-viewer')
     await page.keyboard.press('Escape')
     await expect(viewer).toBeHidden()
