@@ -6,6 +6,7 @@
  */
 import { z } from 'zod'
 import { InvalidError, type WireError } from './errors'
+import { auditSchemas, type AuditService } from './audit'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import { experimentsSchemas, type ExperimentsService } from './experiments'
 import { explainSchemas, type ExplainService } from './explain'
@@ -14,6 +15,7 @@ import { retrievalSchemas, type RetrievalService } from './retrieval'
 import { runsSchemas, type RunsService } from './runs'
 import { systemSchemas, type SystemService } from './system'
 
+export * from './audit'
 export * from './common'
 export * from './datasets'
 export * from './errors'
@@ -32,6 +34,7 @@ export interface Services {
   retrieval: RetrievalService
   experiments: ExperimentsService
   explain: ExplainService
+  audit: AuditService
 }
 
 export const apiSchemas = {
@@ -40,7 +43,8 @@ export const apiSchemas = {
   runs: runsSchemas,
   retrieval: retrievalSchemas,
   experiments: experimentsSchemas,
-  explain: explainSchemas
+  explain: explainSchemas,
+  audit: auditSchemas
 } as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
 
 export type ServiceName = keyof Services
