@@ -75,7 +75,7 @@ export const auditSchemas = {
     runId: Id,
     /** Neighbours per image for the label check. */
     k: z.number().int().min(1).max(50).default(AUDIT_DEFAULTS.k),
-    /** Cosine similarity from which two images count as near duplicates. */
+    /** Cosine similarity (of the centred embeddings) from which two images are near duplicates. */
     threshold: z.number().min(0.5).max(1).default(AUDIT_DEFAULTS.threshold),
     /** Minimum disagreeing share of a mislabel candidate. */
     minScore: z.number().min(0).max(1).default(AUDIT_DEFAULTS.minScore),
