@@ -21,6 +21,7 @@ import { readCheckpoint } from '../ml/train/checkpoints'
 import { GALLERY_FILE, type JobItem, type RunJob } from './protocol'
 import {
   metricsOf,
+  microBatchOf,
   Progress,
   score,
   type CheckpointMeta,
@@ -153,7 +154,13 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
     } else {
       source = imageSource(backbone, evalTransform(cfg.backbone), cfg.embeddingSize)
     }
-    const rc: RunCtx = { job, cfg, send, control, progress, log, source }
+    const microBatch = microBatchOf(cfg, cfg.frozen ? null : backbone, report.active)
+    if (microBatch < cfg.batchSize)
+      log(
+        'info',
+        `Each batch of ${cfg.batchSize} runs through the backbone in micro-batches of ${microBatch} (${cfg.microBatch === 'auto' ? `the ${report.active} backend's memory cannot hold the whole batch` : 'as configured'}); the step is the exact gradient of the whole batch's loss.`
+      )
+    const rc: RunCtx = { job, cfg, send, control, progress, log, source, microBatch }
     const newModel = (items: JobItem[], bb: Backbone | null): TrainModel => {
       const m = new TrainModel(cfg, {
         backbone: cfg.frozen ? null : bb,

@@ -5,6 +5,8 @@
 import type { Metrics } from '../../src-preload/contract/common'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { evaluate, toMetrics } from '../ml/eval'
+import type { Backbone } from '../ml/models/backbones'
+import { resolveMicroBatch } from '../ml/train/accumulate'
 import { Throttle } from '../ml/train/callbacks'
 import type { Position } from '../ml/train/loop'
 import type { FromTrainer, RunJob } from './protocol'
@@ -71,5 +73,24 @@ export interface RunCtx {
   progress: Progress
   log(level: 'info' | 'warn' | 'error', message: string): void
   source: RunSource
+  /** Images per backbone micro-batch (batchSize: no split); see microBatchOf. */
+  microBatch: number
+}
+
+/**
+ * The run's micro-batch on this backend: the config's setting resolved for the backbone that
+ * fine-tunes (frozen mode and training BatchNorm never split; see resolveMicroBatch).
+ */
+export function microBatchOf(
+  cfg: TrainConfig,
+  backbone: Pick<Backbone, 'inputSize' | 'trainable'> | null,
+  backend: string
+): number {
+  return resolveMicroBatch(cfg.microBatch, {
+    batchSize: cfg.batchSize,
+    backend,
+    inputSize: backbone?.inputSize ?? 0,
+    splittable: !cfg.frozen && !!backbone && (cfg.bnFreeze || !backbone.trainable)
+  })
 }
 

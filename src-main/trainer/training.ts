@@ -4,9 +4,15 @@
  * the selected number of epochs.
  */
 import { join } from 'node:path'
-import { RateMeter, Throttle, type BatchLogs } from '../ml/train/callbacks'
+import {
+  RateMeter,
+  Throttle,
+  type BatchLogs,
+  type EpochLogs,
+  type TrainCallbacks
+} from '../ml/train/callbacks'
 import { checkpointName, writeCheckpoint } from '../ml/train/checkpoints'
-import { batchesPerEpoch, fit, type Position } from '../ml/train/loop'
+import { batchesPerEpoch, fit, type FitData, type FitResult, type Position } from '../ml/train/loop'
 import type { ModelState, TrainModel } from '../ml/train/model'
 import { denseLabels } from '../ml/train/splits'
 import { NonFiniteLossError } from '../ml/train/step'
@@ -73,6 +79,66 @@ function failOnNonFinite(rc: RunCtx, err: unknown): void {
   throw err
 }
 
+/** What a phase tells the shared loop runner besides the data: its epochs, start and hooks. */
+interface PhaseFit {
+  epochs: number
+  start: Position
+  /** Called after each batch with the images/s meter (evaluation time excluded). */
+  onBatch(l: BatchLogs, rate: RateMeter): void
+  onEpochEnd?(l: EpochLogs): Promise<void>
+  /** Sends what the phase holds back (before a failure is reported). */
+  flush?(): void
+}
+
+/**
+ * Runs the loop for one phase (selection or refit) with the run's settings, controls and
+ * micro-batch, timing the batches for the ETA. Null when a non-finite loss failed the run
+ * (already reported).
+ */
+async function runPhase(
+  rc: RunCtx,
+  model: TrainModel,
+  data: FitData,
+  phase: PhaseFit
+): Promise<FitResult | null> {
+  const { cfg } = rc
+  const rate = new RateMeter()
+  let lastBatchEnd = performance.now()
+  const callbacks: TrainCallbacks = {
+    onEpochBegin: () => {
+      lastBatchEnd = performance.now()
+    },
+    onBatchEnd: (l) => {
+      const now = performance.now()
+      rate.add(l.size, (now - lastBatchEnd) / 1000)
+      lastBatchEnd = now
+      phase.onBatch(l, rate)
+    },
+    onEpochEnd: async (l) => {
+      await phase.onEpochEnd?.(l)
+      lastBatchEnd = performance.now()
+    }
+  }
+  try {
+    return await fit(model, data, {
+      epochs: phase.epochs,
+      batchSize: cfg.batchSize,
+      sampler: cfg.sampler,
+      ipc: cfg.ipc,
+      seed: cfg.seed,
+      microBatch: rc.microBatch,
+      start: phase.start,
+      signal: rc.control.signal,
+      shouldPause: rc.control.pauseRequested,
+      callbacks
+    })
+  } catch (err) {
+    phase.flush?.()
+    failOnNonFinite(rc, err)
+    return null
+  }
+}
+
 /**
  * Trains with an evaluation on the selection split after every epoch, a checkpoint per epoch
  * and the best epoch remembered. Null when the run paused, stopped or failed (already sent).
@@ -106,100 +172,78 @@ export async function selectionPhase(
   }
   const perEpoch = batchesPerEpoch(data.labels, cfg)
   const steps = stepSender(send)
-  const rate = new RateMeter()
-  let lastBatchEnd = performance.now()
   let evalSeconds = 0
   let evalCount = 0
   // The refit trains again, for at most `epochs` epochs on all classes: counted in the ETA.
   const refitBatches = cfg.modelSelection === 'refit' ? epochs * perEpoch : 0
-  const etaFor = (epoch: number, batch: number): number | null => {
+  const etaFor = (rate: RateMeter, epoch: number, batch: number): number | null => {
     const left = (epochs - epoch - 1) * perEpoch + (perEpoch - batch - 1) + refitBatches
     const trainSec = rate.secondsFor(left * cfg.batchSize)
     if (trainSec === null) return null
     return trainSec + (evalCount ? (evalSeconds / evalCount) * (epochs - epoch) : 0)
   }
-  let result
-  try {
-    result = await fit(model, data, {
-      epochs,
-      batchSize: cfg.batchSize,
-      sampler: cfg.sampler,
-      ipc: cfg.ipc,
-      seed: cfg.seed,
-      start: position,
-      signal: rc.control.signal,
-      shouldPause: rc.control.pauseRequested,
-      callbacks: {
-        onEpochBegin: () => {
-          lastBatchEnd = performance.now()
+  const result = await runPhase(rc, model, data, {
+    epochs,
+    start: position,
+    flush: steps.flush,
+    onBatch: (l, rate) => {
+      steps.push(l)
+      progress.report({
+        epoch: l.epoch + 1,
+        epochs,
+        batch: l.batch + 1,
+        batches: l.batches,
+        etaSec: etaFor(rate, l.epoch, l.batch),
+        imagesPerSec: rate.imagesPerSec(),
+        phase: 'train'
+      })
+    },
+    onEpochEnd: async (l) => {
+      steps.flush()
+      const t0 = performance.now()
+      const epoch1 = l.epoch + 1
+      progress.report(
+        {
+          epoch: epoch1,
+          epochs,
+          batch: 0,
+          batches: perEpoch,
+          etaSec: null,
+          imagesPerSec: null,
+          phase: 'eval'
         },
-        onBatchEnd: (l) => {
-          const now = performance.now()
-          rate.add(l.size, (now - lastBatchEnd) / 1000)
-          lastBatchEnd = now
-          steps.push(l)
-          progress.report({
-            epoch: l.epoch + 1,
-            epochs,
-            batch: l.batch + 1,
-            batches: l.batches,
-            etaSec: etaFor(l.epoch, l.batch),
-            imagesPerSec: rate.imagesPerSec(),
-            phase: 'train'
-          })
-        },
-        onEpochEnd: async (l) => {
-          steps.flush()
-          const t0 = performance.now()
-          const epoch1 = l.epoch + 1
-          progress.report(
-            {
-              epoch: epoch1,
-              epochs,
-              batch: 0,
-              batches: perEpoch,
-              etaSec: null,
-              imagesPerSec: null,
-              phase: 'eval'
-            },
-            true
-          )
-          const emb = await rc.source.embed(model, selItems)
-          const metrics = {
-            ...(await metricsOf(emb, selLabels, cfg.embeddingSize, job.ks, cfg.seed)),
-            split: sel.split
-          }
-          evalSeconds += (performance.now() - t0) / 1000
-          evalCount++
-          const name = checkpointName(epoch1)
-          const isBest = sel.select && (!best || score(metrics) > score(best.metrics))
-          if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
-          history[epoch1 - 1] = score(metrics)
-          await writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best, {
-            history
-          })
-          lastCheckpoint = name
-          send({
-            type: 'epoch',
-            record: { epoch: epoch1, metrics, seconds: l.seconds, imagesPerSec: l.imagesPerSec },
-            checkpoint: name,
-            step: l.step,
-            best: isBest ? best : null
-          })
-          if (isBest)
-            rc.log(
-              'info',
-              `Epoch ${epoch1}: new best ${sel.split} R@1 ${(score(metrics) * 100).toFixed(2)}; checkpoint ${name} kept as the selected ${cfg.modelSelection === 'refit' ? 'epoch count' : 'model'}.`
-            )
-          lastBatchEnd = performance.now()
-        }
+        true
+      )
+      const emb = await rc.source.embed(model, selItems)
+      const metrics = {
+        ...(await metricsOf(emb, selLabels, cfg.embeddingSize, job.ks, cfg.seed)),
+        split: sel.split
       }
-    })
-  } catch (err) {
-    steps.flush()
-    failOnNonFinite(rc, err)
-    return null
-  }
+      evalSeconds += (performance.now() - t0) / 1000
+      evalCount++
+      const name = checkpointName(epoch1)
+      const isBest = sel.select && (!best || score(metrics) > score(best.metrics))
+      if (isBest) best = { epoch: epoch1, metrics, checkpoint: name }
+      history[epoch1 - 1] = score(metrics)
+      await writeState(rc, model, name, { epoch: epoch1, batch: 0, step: l.step }, best, {
+        history
+      })
+      lastCheckpoint = name
+      send({
+        type: 'epoch',
+        record: { epoch: epoch1, metrics, seconds: l.seconds, imagesPerSec: l.imagesPerSec },
+        checkpoint: name,
+        step: l.step,
+        best: isBest ? best : null
+      })
+      if (isBest)
+        rc.log(
+          'info',
+          `Epoch ${epoch1}: new best ${sel.split} R@1 ${(score(metrics) * 100).toFixed(2)}; checkpoint ${name} kept as the selected ${cfg.modelSelection === 'refit' ? 'epoch count' : 'model'}.`
+        )
+    }
+  })
+  if (!result) return null
   steps.flush()
   if (result.reason === 'cancelled') {
     send({ type: 'cancelled' })
@@ -240,44 +284,23 @@ export async function refitPhase(
     rc.log('info', `Resumed the refit at epoch ${position.epoch + 1}, batch ${position.batch}.`)
   }
   const data = rc.source.data(job.train)
-  const rate = new RateMeter()
-  let lastBatchEnd = performance.now()
-  let result
-  try {
-    result = await fit(model, data, {
-      epochs: refit.epochs,
-      batchSize: cfg.batchSize,
-      sampler: cfg.sampler,
-      ipc: cfg.ipc,
-      seed: cfg.seed,
-      start: position,
-      signal: rc.control.signal,
-      shouldPause: rc.control.pauseRequested,
-      callbacks: {
-        onEpochBegin: () => {
-          lastBatchEnd = performance.now()
-        },
-        onBatchEnd: (l) => {
-          const now = performance.now()
-          rate.add(l.size, (now - lastBatchEnd) / 1000)
-          lastBatchEnd = now
-          const left = (refit.epochs - l.epoch - 1) * l.batches + (l.batches - l.batch - 1)
-          progress.report({
-            epoch: l.epoch + 1,
-            epochs: refit.epochs,
-            batch: l.batch + 1,
-            batches: l.batches,
-            etaSec: rate.secondsFor(left * cfg.batchSize),
-            imagesPerSec: rate.imagesPerSec(),
-            phase: 'refit'
-          })
-        }
-      }
-    })
-  } catch (err) {
-    failOnNonFinite(rc, err)
-    return 'stopped'
-  }
+  const result = await runPhase(rc, model, data, {
+    epochs: refit.epochs,
+    start: position,
+    onBatch: (l, rate) => {
+      const left = (refit.epochs - l.epoch - 1) * l.batches + (l.batches - l.batch - 1)
+      progress.report({
+        epoch: l.epoch + 1,
+        epochs: refit.epochs,
+        batch: l.batch + 1,
+        batches: l.batches,
+        etaSec: rate.secondsFor(left * cfg.batchSize),
+        imagesPerSec: rate.imagesPerSec(),
+        phase: 'refit'
+      })
+    }
+  })
+  if (!result) return 'stopped'
   if (result.reason === 'cancelled') {
     send({ type: 'cancelled' })
     return 'stopped'

@@ -36,6 +36,14 @@ export const BackboneSpec = z.discriminatedUnion('kind', [
 ])
 export type BackboneSpec = z.infer<typeof BackboneSpec>
 
+/**
+ * Gradient accumulation when fine-tuning: 'auto' (split only when the backend's memory cannot
+ * hold the batch, i.e. wasm at large inputs) or the images per micro-batch. The step stays exact
+ * for the whole batch's loss (gradient cache, src-main/ml/train/accumulate.ts).
+ */
+export const MicroBatchSetting = z.union([z.literal('auto'), z.number().int().min(1).max(1024)])
+export type MicroBatchSetting = z.infer<typeof MicroBatchSetting>
+
 /** Every hyperparameter of a run. Defaults follow the official HIST code (CUB preset). */
 export const TrainConfigFields = z.object({
   datasetId: Id,
@@ -48,6 +56,12 @@ export const TrainConfigFields = z.object({
   embeddingSize: z.number().int().min(8).max(4096).default(512),
   epochs: z.number().int().min(1).max(1000).default(40),
   batchSize: z.number().int().min(4).max(1024).default(32),
+  /**
+   * Fine-tuning: images per backbone micro-batch ('auto' splits only when the batch would not
+   * fit the backend's memory). The optimiser still takes one exact step per batch. No effect in
+   * frozen mode (the head trains on features).
+   */
+  microBatch: MicroBatchSetting.default('auto'),
   lr: z.number().positive().max(1).default(1.2e-4),
   /** Learning rate of the prototypical distributions (HIST) or proxies. */
   lrDs: z.number().positive().max(10).default(1e-1),
@@ -102,6 +116,22 @@ export const TrainConfig = TrainConfigFields.superRefine((c, ctx) => {
       path: ['batchSize'],
       message: `must be a multiple of the images per class (ipc = ${c.ipc}) with the balanced sampler`
     })
+  }
+  if (typeof c.microBatch === 'number') {
+    if (c.microBatch > c.batchSize)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatch'],
+        message: `must be at most the batch size (${c.batchSize})`
+      })
+    // Training BatchNorm normalises by each micro-batch's own statistics: not the batch's step.
+    else if (c.microBatch < c.batchSize && !c.frozen && !c.bnFreeze)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['microBatch'],
+        message:
+          "needs frozen BatchNorm (bnFreeze) when fine-tuning: training BatchNorm would use each micro-batch's statistics, not the batch's; use 'auto' or the batch size"
+      })
   }
 })
 export type TrainConfig = z.output<typeof TrainConfig>
@@ -283,6 +313,11 @@ export interface ProbeResult {
   secondsPerEpoch: number
   memoryMb: number
   batchesPerEpoch: number
+  /**
+   * Images per backbone micro-batch the run will use on this backend (the config's microBatch
+   * resolved; equal to the batch size when the batch is not split).
+   */
+  microBatch: number
   warnings: string[]
   estimate: RunEstimate
 }

@@ -51,6 +51,11 @@ export interface FitOptions {
   /** Images per class in a balanced batch. */
   ipc: number
   seed: number
+  /**
+   * Images per backbone micro-batch (gradient cache, exact for the batch's loss); unset or ≥
+   * batchSize: one pass over the whole batch.
+   */
+  microBatch?: number
   /** Resume position (default: the very start). */
   start?: Position
   /** Stops between batches (the run ends 'cancelled'). */
@@ -143,7 +148,7 @@ export async function fit(model: FitModel, data: FitData, opts: FitOptions): Pro
         )
         let res
         try {
-          res = await trainStep(model, x, y, vars, pos.step)
+          res = await trainStep(model, x, y, vars, pos.step, opts.microBatch)
         } finally {
           tf.dispose([x, y])
         }

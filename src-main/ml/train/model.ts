@@ -12,6 +12,7 @@ import type { MetricLoss } from '../losses'
 import type { Backbone } from '../models/backbones'
 import { EmbeddingHead, poolFeatures } from '../models/head'
 import { GroupedAdam, stepLr, type AdamGroup } from '../optim'
+import type { StepStages } from './accumulate'
 import type { FitModel } from './loop'
 
 /** A named array of numbers, the plain form of a tensor in checkpoints. */
@@ -75,6 +76,8 @@ export class TrainModel implements FitModel {
   readonly backbone: Backbone | null
   /** True when the backbone's weights are trained (fine-tune mode on a trainable backbone). */
   readonly trainsBackbone: boolean
+  /** The backbone/head split for micro-batched steps; null in frozen mode (features in). */
+  readonly stages: StepStages | null
   private readonly baseLr: Record<string, number>
   private readonly backboneVars: tf.Variable[]
 
@@ -102,6 +105,15 @@ export class TrainModel implements FitModel {
       seed: config.seed + 1
     })
     this.backboneVars = this.trainsBackbone ? opts.backbone!.trainableVariables() : []
+    const bb = opts.backbone
+    this.stages = bb
+      ? {
+          features: (x, training) =>
+            tf.tidy(() => poolFeatures(bb.apply(x, training && this.trainsBackbone))),
+          head: (f) => this.head.apply(f),
+          backboneVariables: new Set(this.backboneVars)
+        }
+      : null
     const groupLr: Record<string, number> = {
       backbone: config.lr,
       embedding: config.lr,

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs'
 import type { MetricLoss } from '../losses/types'
 import type { GroupedAdam } from '../optim'
+import { gradCacheGrads, type StepGrads, type StepStages } from './accumulate'
 
 /** Thrown when a loss part or a gradient is NaN or infinite. */
 export class NonFiniteLossError extends Error {
@@ -27,6 +28,8 @@ export interface StepModel {
   embed(x: tf.Tensor, training: boolean): tf.Tensor2D
   loss: MetricLoss
   optimizer: GroupedAdam
+  /** The backbone/head split, when the input is images through a backbone (micro-batching). */
+  readonly stages?: StepStages | null
 }
 
 /** The numbers of one step. */
@@ -36,8 +39,37 @@ export interface StepResult {
 }
 
 /**
+ * The loss and the gradients of `vars` for one batch: one tape over the whole batch, or, when
+ * `microBatch` is smaller than the batch and the model has stages, the gradient cache over
+ * micro-batches (the same gradient of the same full-batch loss, in bounded memory; see
+ * accumulate.ts). The loss parts go to `kept` (the caller disposes them).
+ */
+export function computeGrads(
+  model: StepModel,
+  x: tf.Tensor,
+  y: tf.Tensor1D,
+  vars: tf.Variable[],
+  kept: Record<string, tf.Scalar>,
+  microBatch?: number
+): StepGrads {
+  if (model.stages && microBatch && microBatch < x.shape[0])
+    return gradCacheGrads(model.stages, model.loss, x as tf.Tensor4D, y, vars, microBatch, kept)
+  // The gradients leave the tidy (returned tensors survive it).
+  return tf.tidy(() =>
+    tf.variableGrads(() => {
+      const emb = model.embed(x, true)
+      const res = model.loss.forward(emb, y)
+      // The parts would be freed with the tape's scope; keep them to read them afterwards.
+      for (const [k, t] of Object.entries(res.parts)) kept[k] = tf.keep(t)
+      return res.loss
+    }, vars)
+  )
+}
+
+/**
  * Runs one training step on input `x` with int32 labels `y`, differentiating `vars` only.
  * Every tensor it makes is disposed before it returns (x and y stay the caller's).
+ * `microBatch` (images) bounds the backbone's memory with an exact gradient (computeGrads).
  *
  * The loss, its parts and one gradient checksum are the only read-backs, in one asynchronous
  * download: on a GPU backend (webgpu) a synchronous read is impossible in Node and everything
@@ -48,22 +80,15 @@ export async function trainStep(
   x: tf.Tensor,
   y: tf.Tensor1D,
   vars: tf.Variable[],
-  step: number
+  step: number,
+  microBatch?: number
 ): Promise<StepResult> {
   const kept: Record<string, tf.Scalar> = {}
-  // The gradients leave the tidy (returned tensors survive it); the update runs outside it,
-  // because the optimiser's new moment tensors must not belong to this scope.
-  let out: { value: tf.Scalar; grads: tf.NamedTensorMap } | null = null
+  // The update runs outside any tidy, because the optimiser's new moment tensors must not
+  // belong to that scope.
+  let out: StepGrads | null = null
   try {
-    out = tf.tidy(() =>
-      tf.variableGrads(() => {
-        const emb = model.embed(x, true)
-        const res = model.loss.forward(emb, y)
-        // The parts would be freed with the tape's scope; keep them to read them afterwards.
-        for (const [k, t] of Object.entries(res.parts)) kept[k] = tf.keep(t)
-        return res.loss
-      }, vars)
-    )
+    out = computeGrads(model, x, y, vars, kept, microBatch)
     const { value, grads } = out
     const partNames = Object.keys(kept)
     const names = Object.keys(grads)
