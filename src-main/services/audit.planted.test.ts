@@ -9,6 +9,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { createAuditService } from './audit'
+import { atEdge } from './services.testutil'
 import { PLANTED_LEAKS, PLANTED_MISLABELS, plantedRun } from './auditPlanted.testutil'
 
 let dir: string
@@ -27,7 +28,11 @@ afterAll(() => {
 
 describe('audit of a dataset with planted mistakes', () => {
   it('ranks the planted label mistakes at the top and names the class they belong to', async () => {
-    const r = await createAuditService(ctx).report({ runId, k: 8, threshold: 0.995 })
+    const r = await atEdge('audit', createAuditService(ctx)).report({
+      runId,
+      k: 8,
+      threshold: 0.995
+    })
     expect(r.images).toBe(4 * 24 + 2)
     // A cheap model also doubts a few odd real images (bags that look like shirts): the planted
     // five must all be among the first ten of 98, the first one planted.
@@ -45,7 +50,11 @@ describe('audit of a dataset with planted mistakes', () => {
   })
 
   it('finds the planted train/test copies as leaks at the top of the duplicates', async () => {
-    const r = await createAuditService(ctx).report({ runId, k: 8, threshold: 0.995 })
+    const r = await atEdge('audit', createAuditService(ctx)).report({
+      runId,
+      k: 8,
+      threshold: 0.995
+    })
     const pairs = r.duplicates.map((p) => [p.a.relPath, p.b.relPath].sort().join(' ~ '))
     const leaks = r.duplicates.filter((p) => p.leak)
     expect(leaks).toHaveLength(PLANTED_LEAKS.length)

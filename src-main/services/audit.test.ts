@@ -5,6 +5,7 @@ import { l2NormalizeRows } from '../ml/eval/engine'
 import { mulberry32 } from '../ml/util/rng'
 import type { DatasetEmbeddings } from '../retrieval/datasetEmbeddings'
 import { createAuditService, type EmbeddingsLoader } from './audit'
+import { atEdge } from './services.testutil'
 
 /*
  * A dataset in SQL (4 classes × 6 images: a, b train; c, d test) and synthetic embeddings: class
@@ -88,7 +89,7 @@ afterAll(() => ctx.dispose())
 
 describe('audit service', () => {
   it('reports the planted mislabel with its neighbours and the train/test duplicate as a leak', async () => {
-    const svc = createAuditService(ctx, { loadEmbeddings: loader })
+    const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: loader }))
     const events: JobProgress[] = []
     const off = ctx.events.on((e: AppEvent) => e.type === 'job' && events.push(e.job))
     const r = await svc.report({ runId, k: 4, threshold: 0.99 })
@@ -114,7 +115,7 @@ describe('audit service', () => {
   })
 
   it('cuts both lists to the limit but counts everything', async () => {
-    const svc = createAuditService(ctx, { loadEmbeddings: loader })
+    const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: loader }))
     const r = await svc.report({ runId, k: 4, threshold: 0.5, minScore: 0, limit: 3 })
     expect(r.mislabels).toHaveLength(3)
     expect(r.mislabelTotal).toBeGreaterThan(3)
@@ -124,7 +125,7 @@ describe('audit service', () => {
   })
 
   it('answers bad input with 400 and unknown runs with 404, without loading anything', async () => {
-    const svc = createAuditService(ctx, { loadEmbeddings: loader })
+    const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: loader }))
     const before = loads
     const bad = await svc.report({ runId, k: 0, threshold: 1.5 }).catch((e: unknown) => e)
     expect(bad).toMatchObject({ code: 'invalid_payload' })
@@ -145,7 +146,7 @@ describe('audit service', () => {
     const failing: EmbeddingsLoader = async () => {
       throw new Error('run has no test evaluation yet')
     }
-    const svc = createAuditService(ctx, { loadEmbeddings: failing })
+    const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: failing }))
     await expect(svc.report({ runId })).rejects.toThrow(/no test evaluation/)
   })
 })

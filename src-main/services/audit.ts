@@ -12,8 +12,8 @@ import type {
   DuplicatePairDto,
   MislabelCandidateDto
 } from '../../src-preload/contract/audit'
-import { auditSchemas } from '../../src-preload/contract/audit'
-import { InvalidError, NotFoundError } from '../../src-preload/contract/errors'
+import type { auditSchemas } from '../../src-preload/contract/audit'
+import { NotFoundError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import type { JobHandle } from '../app/jobs'
 import { auditEmbeddings, SPLIT_TEST, type AuditResult } from '../audit'
@@ -34,20 +34,8 @@ export interface AuditServiceOptions {
   loadEmbeddings?: EmbeddingsLoader
 }
 
+/** The validated `audit.report` payload (defaults applied at the edge). */
 type ReportRequest = z.output<(typeof auditSchemas)['report']>
-
-function parseReport(p: unknown): ReportRequest {
-  const r = auditSchemas.report.safeParse(p)
-  if (r.success) return r.data
-  const issues = r.error.issues.map((i) => ({
-    path: i.path.length ? i.path.join('.') : '(payload)',
-    message: i.message
-  }))
-  throw new InvalidError(
-    `audit.report: invalid payload: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    issues
-  )
-}
 
 /**
  * Runs `fn` as a job of the app's runner and resolves with its result (or rejects with its
@@ -155,8 +143,7 @@ export function createAuditService(ctx: AppContext, opts: AuditServiceOptions = 
   }
 
   return {
-    async report(p) {
-      const req = parseReport(p)
+    async report(req) {
       const run = runs.get(req.runId)
       if (run.datasetId === null)
         throw new NotFoundError(`run ${run.id}'s dataset was removed; there is nothing to audit`)

@@ -13,6 +13,7 @@ import type { AppContext } from '../app/context'
 import { readFashionMnistRows } from '../datasets/demo'
 import { importDataset } from '../datasets/importer'
 import { createRunsService } from './runs'
+import { atEdge } from './services.testutil'
 
 /** Images per class before planting. */
 export const PER_CLASS = 24
@@ -76,7 +77,8 @@ export async function plantedRun(
 ): Promise<{ datasetId: number; runId: number }> {
   await writePlantedDataset(root)
   const { dataset } = await importDataset(ctx, { path: root, format: 'folder' })
-  const runs = createRunsService(ctx)
+  const service = createRunsService(ctx)
+  const runs = atEdge('runs', service)
   try {
     const run = await runs.start({
       datasetId: dataset.id,
@@ -90,11 +92,11 @@ export async function plantedRun(
       modelSelection: 'test',
       seed: 5
     })
-    const status = await runs.waitFor(run.id)
+    const status = await service.waitFor(run.id)
     if (status !== 'completed')
-      throw new Error(`the planted run ended ${status}: ${runs.repo.get(run.id).message ?? ''}`)
+      throw new Error(`the planted run ended ${status}: ${service.repo.get(run.id).message ?? ''}`)
     return { datasetId: dataset.id, runId: run.id }
   } finally {
-    await runs.shutdown()
+    await service.shutdown()
   }
 }
