@@ -28,8 +28,8 @@ export class JobRunner {
   ) {}
 
   /**
-   * Starts `fn` in the background and returns the job id at once. `targetId` names the entity the
-   * job works on from its first event (a run being audited); `fn` may also return one at the end.
+   * Starts `fn` in the background and returns the job id at once. `targetId`, when known up
+   * front, is in every event of the job (so a view can follow the job of its run).
    */
   start(
     kind: JobProgress['kind'],
