@@ -3,7 +3,9 @@
  * (by cosine similarity, itself left out) and every pair whose similarity reaches a threshold.
  * Uses the evaluation engine (ml/eval: the same float32 similarity kernels and the same top-k
  * selection and tie rule as `knn`), and holds only one block of rows × n similarities at a time,
- * so 20k images cost about 64 MB of similarities, never an n×n matrix.
+ * so 20k images cost about 64 MB of similarities, never an n×n matrix. (`knn` itself is not
+ * called because its similarity blocks are internal: the pairs and the same-label best come from
+ * the same blocks, so one pass does all three.)
  */
 import {
   allocSims,
