@@ -149,4 +149,22 @@ describe('audit service', () => {
     const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: failing }))
     await expect(svc.report({ runId })).rejects.toThrow(/no test evaluation/)
   })
+
+  it('stops when its job is cancelled and answers with a conflict', async () => {
+    const slow: EmbeddingsLoader = async (c, id, opts) => {
+      opts?.onProgress?.(1, ids.length)
+      await new Promise((r) => setTimeout(r, 50))
+      if (opts?.signal?.aborted) throw new Error('embedding stopped')
+      return loader(c, id, opts)
+    }
+    const svc = atEdge('audit', createAuditService(ctx, { loadEmbeddings: slow }))
+    const off = ctx.events.on((e: AppEvent) => {
+      if (e.type === 'job' && e.job.kind === 'audit' && e.job.status === 'running')
+        ctx.jobs.cancel(e.job.jobId)
+    })
+    const err = await svc.report({ runId }).catch((e: unknown) => e)
+    off()
+    expect(err).toMatchObject({ code: 'conflict' })
+    expect(String((err as Error).message)).toMatch(/^Audit of run \d+ was cancelled$/)
+  })
 })

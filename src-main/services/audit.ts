@@ -13,7 +13,7 @@ import type {
   MislabelCandidateDto
 } from '../../src-preload/contract/audit'
 import type { auditSchemas } from '../../src-preload/contract/audit'
-import { NotFoundError } from '../../src-preload/contract/errors'
+import { ConflictError, NotFoundError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import type { JobHandle } from '../app/jobs'
 import { auditEmbeddings, SPLIT_TEST, type AuditResult } from '../audit'
@@ -39,7 +39,8 @@ type ReportRequest = z.output<(typeof auditSchemas)['report']>
 
 /**
  * Runs `fn` as a job of the app's runner and resolves with its result (or rejects with its
- * error) once the job has ended, so its last event goes out before the reply.
+ * error; a ConflictError when the job was cancelled) once the job has ended, so its last event
+ * goes out before the reply.
  */
 async function asJob<T>(
   ctx: AppContext,
@@ -56,8 +57,10 @@ async function asJob<T>(
       try {
         outcome = { ok: true, value: await fn(job) }
       } catch (error) {
-        outcome = { ok: false, error }
-        throw error
+        // A cancel (datasets.cancelJob) is the caller's doing, not a failure of the service.
+        const err = job.signal.aborted ? new ConflictError(`${message} was cancelled`) : error
+        outcome = { ok: false, error: err }
+        throw err
       }
     },
     targetId
@@ -148,7 +151,7 @@ export function createAuditService(ctx: AppContext, opts: AuditServiceOptions = 
       if (run.datasetId === null)
         throw new NotFoundError(`run ${run.id}'s dataset was removed; there is nothing to audit`)
       const datasetId = run.datasetId
-      return asJob(ctx, `Auditing the dataset of run ${run.id}`, run.id, async (job) => {
+      return asJob(ctx, `Audit of run ${run.id}`, run.id, async (job) => {
         const t0 = performance.now()
         const emb = await load(ctx, run.id, {
           signal: job.signal,

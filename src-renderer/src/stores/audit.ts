@@ -46,5 +46,15 @@ export const useAuditStore = defineStore('audit', () => {
     }
   }
 
-  return { runId, k, threshold, report, loading, error, progress, load }
+  /** Cancels the running audit of the shown run (its call then fails with a conflict). */
+  async function cancel(): Promise<void> {
+    const job = progress.value
+    if (!job) return
+    seq++
+    loading.value = false
+    const err = await jobs.cancel(job.jobId)
+    error.value = err ?? 'Audit cancelled.'
+  }
+
+  return { runId, k, threshold, report, loading, error, progress, load, cancel }
 })
