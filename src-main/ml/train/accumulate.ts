@@ -58,7 +58,8 @@ export interface MicroBatchContext {
  */
 export function resolveMicroBatch(setting: MicroBatchSetting, c: MicroBatchContext): number {
   if (!c.splittable) return c.batchSize
-  if (setting !== 'auto') return Math.max(1, Math.min(setting, c.batchSize))
+  // A config stored before the setting existed has none: 'auto'.
+  if (typeof setting === 'number') return Math.max(1, Math.min(setting, c.batchSize))
   if (c.backend !== 'wasm') return c.batchSize
   const fit = Math.floor(WASM_MICRO_BATCH_PIXELS / (c.inputSize * c.inputSize))
   return Math.max(1, Math.min(fit, c.batchSize))
