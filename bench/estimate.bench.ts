@@ -22,6 +22,7 @@ import { ensureDemo } from '../src-main/datasets/demo'
 import { importDataset } from '../src-main/datasets/importer'
 import { closeContext, createContext, type AppContext } from '../src-main/app/context'
 import { createRunsService } from '../src-main/services/runs'
+import { atEdge } from '../src-main/services/services.testutil'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
@@ -37,7 +38,7 @@ async function measure(
   label: string,
   config: TrainConfigInput
 ): Promise<Record<string, unknown>> {
-  const service = createRunsService(ctx)
+  const service = atEdge('runs', createRunsService(ctx))
   try {
     const t0 = performance.now()
     const probe = await service.probe(config)

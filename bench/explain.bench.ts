@@ -14,6 +14,7 @@ import { importDataset } from '../src-main/datasets/importer'
 import { datasetsRepo } from '../src-main/datasets/repo'
 import { createExplainService } from '../src-main/services/explain'
 import { createRunsService } from '../src-main/services/runs'
+import { atEdge } from '../src-main/services/services.testutil'
 import { RunsRepo } from '../src-main/runs/repo'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -40,7 +41,7 @@ async function main(): Promise<void> {
             copyFileSync(join(OMNIGLOT, c, f), join(root, c, f))
         }
       const { dataset } = await importDataset(ctx, { path: root, format: 'folder' })
-      const runs = createRunsService(ctx)
+      const runs = atEdge('runs', createRunsService(ctx))
       const run = await runs.start({
         datasetId: dataset.id,
         split: { kind: 'group', train: ['Greek'], test: ['Latin'] },

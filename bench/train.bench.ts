@@ -22,6 +22,7 @@ import { applyTrainPreset, isPresetName } from '../src-preload/contract/presets'
 import { buildJob } from '../src-main/runs/jobs'
 import { closeContext, createContext } from '../src-main/app/context'
 import { createRunsService } from '../src-main/services/runs'
+import { atEdge } from '../src-main/services/services.testutil'
 import type { FromTrainer } from '../src-main/trainer/protocol'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -70,7 +71,7 @@ async function main(): Promise<void> {
     if (flag('frozen')) over.frozen = true
     const input = applyTrainPreset(preset, over) as TrainConfigInput
 
-    const service = createRunsService(ctx)
+    const service = atEdge('runs', createRunsService(ctx))
     const runOnce = async (label: string): Promise<Record<string, unknown>> => {
       const h = monitorEventLoopDelay({ resolution: 10 })
       const start = performance.now()

@@ -6,41 +6,15 @@
  * because of it: without a C++ toolchain the evaluation uses its JS / TensorFlow.js fallback,
  * which gives the same results (src-main/ml/eval/native.test.ts), and `hist system` says so.
  * HIST_EVAL_NATIVE=0 skips the build. Offline: the headers of the running Node are used.
+ * This build targets the machine it runs on (-march=native); the portable builds a packaged app
+ * ships come from `npm run native:prebuild` (prebuild-eval-kernel.mjs).
  */
 import { spawnSync } from 'node:child_process'
-import fs from 'node:fs'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { nodeGyp, nodedirArgs } from './native-gyp.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-
-function nodeGyp() {
-  // npm exports its bundled node-gyp to lifecycle scripts; otherwise look beside this Node.
-  const candidates = [
-    process.env.npm_config_node_gyp,
-    path.join(
-      path.dirname(process.execPath),
-      '..',
-      'lib',
-      'node_modules',
-      'npm',
-      'node_modules',
-      'node-gyp',
-      'bin',
-      'node-gyp.js'
-    ),
-    path.join(
-      path.dirname(process.execPath),
-      'node_modules',
-      'npm',
-      'node_modules',
-      'node-gyp',
-      'bin',
-      'node-gyp.js'
-    )
-  ]
-  return candidates.find((c) => c && fs.existsSync(c)) ?? null
-}
 
 function main() {
   if (process.env.HIST_EVAL_NATIVE === '0') {
@@ -52,11 +26,7 @@ function main() {
     console.warn('eval kernel: node-gyp not found; evaluation will use the JS fallback')
     return
   }
-  const args = [gyp, 'rebuild']
-  // The running Node's own headers: no download, so it builds offline.
-  const nodedir = path.resolve(path.dirname(process.execPath), '..')
-  if (fs.existsSync(path.join(nodedir, 'include', 'node', 'node_api.h')))
-    args.push(`--nodedir=${nodedir}`)
+  const args = [gyp, 'rebuild', ...nodedirArgs()]
   if (process.env.HIST_SIMK_MARCH) args.push(`--simk_march=${process.env.HIST_SIMK_MARCH}`)
   const r = spawnSync(process.execPath, args, { cwd: root, stdio: 'inherit' })
   if (r.status === 0) console.log('eval kernel: built build/Release/simkernel.node')

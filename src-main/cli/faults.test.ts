@@ -19,6 +19,7 @@ import type { EpochRecord } from '../../src-preload/contract/runs'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { importDataset } from '../datasets/importer'
 import { createRunsService, type RunsServiceImpl } from '../services/runs'
+import { atEdge, type AtEdge } from '../services/services.testutil'
 import { pidAlive } from '../runs/queue'
 import { makeSmallDataset, REPO_ROOT, smallConfig, spawnHist } from '../runs/smallRuns.testutil'
 
@@ -39,7 +40,8 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true })
 })
 
-const service = (): RunsServiceImpl => createRunsService(ctx, { graceMs: 30_000 })
+const service = (): AtEdge<'runs', RunsServiceImpl> =>
+  atEdge('runs', createRunsService(ctx, { graceMs: 30_000 }))
 
 function nextEvent(pred: (e: AppEvent) => boolean): Promise<AppEvent> {
   return new Promise((res) => {

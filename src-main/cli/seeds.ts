@@ -5,6 +5,7 @@
  */
 import type { RunSummary, TrainConfigInput } from '../../src-preload/contract/runs'
 import type { RunsServiceImpl } from '../services/runs'
+import { invoke } from '../dispatch'
 import { UsageError } from './common'
 
 /** Parses "1,2,3" into distinct integer seeds. */
@@ -38,7 +39,7 @@ export async function trainSeeds(
   const runs: RunSummary[] = []
   for (const seed of seeds) {
     const name = input.name ? `${input.name} · seed ${seed}` : undefined
-    const run = await service.start({ ...input, seed, name })
+    const run = await invoke('runs', service, 'start', { ...input, seed, name })
     log(`Run #${run.id} queued: ${run.name} (seed ${seed}).`)
     runs.push(run)
   }

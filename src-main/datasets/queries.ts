@@ -3,9 +3,10 @@
  * functions the trainer uses to get a dataset's images (`getDatasetItems`, `getDatasetClasses`).
  */
 import { statSync } from 'node:fs'
+import type { z } from 'zod'
 import {
-  ListImagesRequest,
   SplitSpec,
+  type ListImagesRequest,
   type ClassSummary,
   type DatasetDetail,
   type DatasetSummary,
@@ -87,9 +88,11 @@ export function datasetDetail(ctx: AppContext, id: number): DatasetDetail {
   return { ...toSummary(repo, row), classes, problems: repo.problems(id), groups: repo.groups(id) }
 }
 
-/** A page of images, filtered by class, split and a case-insensitive search on class or file name. */
-export function listImages(ctx: AppContext, req: ListImagesRequest): ImagePage {
-  const p = ListImagesRequest.parse(req)
+/**
+ * A page of images, filtered by class, split and a case-insensitive search on class or file name.
+ * `p` is the request as the dispatch validated it (defaults applied).
+ */
+export function listImages(ctx: AppContext, p: z.output<typeof ListImagesRequest>): ImagePage {
   const repo = datasetsRepo(ctx.db)
   requireDataset(repo, p.datasetId)
   const where = ['i.dataset_id = @datasetId']

@@ -27,7 +27,7 @@ import { importDataset } from '../datasets/importer'
 import { loadRunModel } from '../runs/inference'
 import { makeSmallDataset, REPO_ROOT, smallConfig } from '../runs/smallRuns.testutil'
 import { createRunsService } from '../services/runs'
-import { stubService } from '../services/services.testutil'
+import { atEdge, stubService, type AtEdge } from '../services/services.testutil'
 import { createDownloadSource } from './downloads'
 import { startServer } from './index'
 
@@ -35,7 +35,7 @@ const run = promisify(execFile)
 
 let dir: string
 let ctx: AppContext
-let runs: ReturnType<typeof createRunsService>
+let runs: AtEdge<'runs', ReturnType<typeof createRunsService>>
 const runIds: Record<'frozen' | 'fineTuned', number> = { frozen: 0, fineTuned: 0 }
 let images: string[]
 
@@ -46,7 +46,7 @@ beforeAll(async () => {
   makeSmallDataset(root)
   ctx = createContext(join(dir, 'data'), 'cli')
   const { dataset } = await importDataset(ctx, { path: root, format: 'folder' })
-  runs = createRunsService(ctx)
+  runs = atEdge('runs', createRunsService(ctx))
   for (const [key, frozen] of [
     ['frozen', true],
     ['fineTuned', false]

@@ -7,6 +7,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { WebSocket } from 'ws'
 import type { Services } from '../../src-preload/contract'
 import { EventBus } from '../app/events'
+import { BAD_PAYLOADS, spyOf, spyServices } from '../dispatch/badPayloads.testutil'
+import { dispatch } from '../dispatch'
 import { stubService } from '../services/services.testutil'
 import { DEFAULT_BODY_LIMIT, startServer, type RunningServer } from './index'
 
@@ -303,6 +305,27 @@ describe('web mode: API', () => {
     expect(err.message).toContain('epochs')
     expect(err.issues?.map((i) => i.path)).toEqual(['epochs'])
     expect(services.runs.start).not.toHaveBeenCalled()
+  })
+
+  it('answers the shared table of bad payloads with 400 and the reply IPC gets, services untouched', async () => {
+    const spies = spyServices()
+    const other = await startServer({ services: spies, events, staticDir: null })
+    try {
+      for (const { channel, payload, paths } of BAD_PAYLOADS) {
+        const res = await fetch(`http://127.0.0.1:${other.port}/api/${channel}`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${other.token}`, 'content-type': 'application/json' },
+          body: JSON.stringify(payload)
+        })
+        expect(res.status, channel).toBe(400)
+        const { error } = (await res.json()) as { error: { issues: { path: string }[] } }
+        expect(error.issues.map((i) => i.path).sort()).toEqual([...paths].sort())
+        expect({ error }).toEqual(await dispatch(spyServices(), channel, payload))
+        expect(spyOf(spies, channel)).not.toHaveBeenCalled()
+      }
+    } finally {
+      await other.close()
+    }
   })
 
   it('answers 400 for a body that is not JSON', async () => {

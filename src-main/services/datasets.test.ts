@@ -3,20 +3,27 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import type { AppEvent } from '../../src-preload/contract'
 import { resolveMedia } from '../datasets/media'
-import { jpegBytes, makeFolderDataset, put, tempContext, tempDir } from '../datasets/datasets.testutil'
+import {
+  jpegBytes,
+  makeFolderDataset,
+  put,
+  tempContext,
+  tempDir
+} from '../datasets/datasets.testutil'
 import { createDatasetsService } from './datasets'
+import { atEdge, type AtEdge } from './services.testutil'
 
 const ctxs: ReturnType<typeof tempContext>[] = []
 function setup(): {
   c: ReturnType<typeof tempContext>
-  svc: ReturnType<typeof createDatasetsService>
+  svc: AtEdge<'datasets', ReturnType<typeof createDatasetsService>>
   events: AppEvent[]
 } {
   const c = tempContext()
   ctxs.push(c)
   const events: AppEvent[] = []
   c.events.on((e) => events.push(e))
-  return { c, svc: createDatasetsService(c), events }
+  return { c, svc: atEdge('datasets', createDatasetsService(c)), events }
 }
 afterEach(() => {
   while (ctxs.length) ctxs.pop()!.dispose()

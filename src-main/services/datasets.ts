@@ -4,14 +4,12 @@
  * `datasets.changed`); every other call is quick and synchronous on the one DB connection.
  */
 import {
-  ImportRequest,
   NotFoundError,
-  SplitSpec,
   type DatasetDetail,
   type DatasetsService,
   type DatasetSummary,
   type ImagePage,
-  type ListImagesRequest
+  type SplitSpec
 } from '../../src-preload/contract'
 import { removeDemoFiles, ensureDemo } from '../datasets/demo'
 import { locateDataset } from '../datasets/formats'
@@ -30,15 +28,9 @@ import { removeDatasetThumbnails } from '../datasets/thumbnails'
 import type { AppContext } from '../app/context'
 import { ConflictError } from '../../src-preload/contract'
 import { RunRecoveryRepo } from '../runs/recoveryRepo'
-import type { z } from 'zod'
 
 /** Applies a split spec to a dataset's classes and stores it; throws InvalidError when it does not fit. */
-export function applySplit(
-  ctx: AppContext,
-  id: number,
-  split: z.input<typeof SplitSpec>
-): DatasetSummary {
-  const spec = SplitSpec.parse(split)
+export function applySplit(ctx: AppContext, id: number, spec: SplitSpec): DatasetSummary {
   const repo = datasetsRepo(ctx.db)
   requireDataset(repo, id)
   const sides = computeSplit(
@@ -89,8 +81,7 @@ export function createDatasetsService(ctx: AppContext): DatasetsService {
       return datasetDetail(ctx, id)
     },
 
-    async startImport(p): Promise<{ jobId: string }> {
-      const req = ImportRequest.parse(p)
+    async startImport(req): Promise<{ jobId: string }> {
       // Fail fast on a missing path or a forced format that does not fit; problems inside the
       // dataset are reported by the job.
       await locateDataset(req.path, req.format)
@@ -113,7 +104,7 @@ export function createDatasetsService(ctx: AppContext): DatasetsService {
       }
     },
 
-    async images(p: ListImagesRequest): Promise<ImagePage> {
+    async images(p): Promise<ImagePage> {
       return listImages(ctx, p)
     },
 

@@ -4,7 +4,6 @@
  * to those runs; the results table reads the best run of each loss on a dataset.
  */
 import {
-  experimentsSchemas,
   type AblationVariant,
   type ExperimentDetail,
   type ExperimentPoint,
@@ -13,11 +12,7 @@ import {
   type ResultsTable,
   type SweepAxis
 } from '../../src-preload/contract/experiments'
-import {
-  TrainConfig,
-  type RunSummary,
-  type TrainConfigInput
-} from '../../src-preload/contract/runs'
+import { TrainConfig, type RunSummary } from '../../src-preload/contract/runs'
 import { InvalidError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import { requireDataset } from '../datasets/queries'
@@ -32,14 +27,6 @@ const ENDED = new Set(['completed', 'failed', 'cancelled', 'removed'])
 /** The experiments service plus its repository (for the CLI and tests). */
 export interface ExperimentsServiceImpl extends ExperimentsService {
   readonly repo: ExperimentsRepo
-}
-
-function parseBase(input: TrainConfigInput): TrainConfig {
-  const r = TrainConfig.safeParse(input)
-  if (r.success) return r.data
-  throw new InvalidError(
-    `invalid base config: ${r.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ')}`
-  )
 }
 
 /** Builds the experiments service over the app's runs service. */
@@ -91,19 +78,21 @@ export function createExperimentsService(
     planned: PlannedPoint[]
   ): Promise<ExperimentDetail> {
     const dataset = requireDataset(datasetsRepo(ctx.db), base.datasetId)
-    planned.forEach((p) => {
+    // The points' configs are derived here, not sent by a caller: they are validated here.
+    const configs = planned.map((p) => {
       const r = TrainConfig.safeParse(p.config)
       if (!r.success)
         throw new InvalidError(
           `${p.label}: invalid config: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`
         )
+      return r.data
     })
     const id = repo.create(
       { kind, name, datasetId: dataset.id, datasetName: dataset.name, base, axes },
       planned.map((p) => ({ label: p.label, values: p.values, variant: p.variant, runId: null }))
     )
-    for (const [ordinal, p] of planned.entries()) {
-      const run = await runs.start(p.config)
+    for (const [ordinal, config] of configs.entries()) {
+      const run = await runs.start(config)
       repo.setRun(id, ordinal, run.id)
     }
     ctx.events.emit({ type: 'runs.changed' })
@@ -122,14 +111,12 @@ export function createExperimentsService(
       return detail(repo.get(id))
     },
     async createSweep(p): Promise<ExperimentDetail> {
-      const { base: raw, axes, name } = experimentsSchemas.createSweep.parse(p)
-      const base = parseBase(raw)
+      const { base, axes, name } = p
       const title = name ?? `sweep ${axes.map((a) => a.param).join(' × ')}`
       return create('sweep', base, axes, title, planSweep(base, axes, title))
     },
     async createAblation(p): Promise<ExperimentDetail> {
-      const { base: raw, variants, name } = experimentsSchemas.createAblation.parse(p)
-      const base = parseBase(raw)
+      const { base, variants, name } = p
       const title = name ?? 'ablation set'
       return create(
         'ablation',

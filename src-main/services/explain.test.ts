@@ -16,6 +16,7 @@ import { datasetsRepo } from '../datasets/repo'
 import { loadRunModel } from '../runs/inference'
 import { createExplainService, type ExplainServiceImpl } from './explain'
 import { createRunsService } from './runs'
+import { atEdge } from './services.testutil'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const OMNIGLOT = resolve(here, '..', '..', '..', 'shared', 'datasets', 'omniglot-background-small')
@@ -38,7 +39,7 @@ beforeAll(async () => {
     }
   ctx = createContext(join(dir, 'data'), 'cli')
   const { dataset } = await importDataset(ctx, { path: root, format: 'folder' })
-  const runs = createRunsService(ctx)
+  const runs = atEdge('runs', createRunsService(ctx))
   const run = await runs.start({
     datasetId: dataset.id,
     split: { kind: 'group', train: ['Greek'], test: ['Latin'] },

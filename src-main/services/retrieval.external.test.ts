@@ -21,10 +21,11 @@ import { loadRunModel } from '../runs/inference'
 import { galleryPath } from '../runs/paths'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
+import { atEdge, type AtEdge } from './services.testutil'
 
 let dir: string
 let ctx: AppContext
-let svc: RetrievalServiceImpl
+let svc: AtEdge<'retrieval', RetrievalServiceImpl>
 let runId: number
 const files: string[] = []
 const imageIds: number[] = []
@@ -120,7 +121,7 @@ beforeAll(async () => {
   const ins = db.prepare('INSERT INTO run_gallery (run_id, idx, image_id) VALUES (?, ?, ?)')
   imageIds.forEach((id, idx) => ins.run(runId, idx, id))
   tensorsBefore = tf.memory().numTensors
-  svc = createRetrievalService(ctx)
+  svc = atEdge('retrieval', createRetrievalService(ctx))
 })
 
 afterAll(() => {
@@ -171,6 +172,6 @@ describe('retrieval.queryExternal with the run model', () => {
     expect(loaded - tf.memory().numTensors).toBeGreaterThan(4)
     expect(leakPerLoad).toBe(0)
     expect(tf.memory().numTensors).toBe(tensorsBefore)
-    svc = createRetrievalService(ctx)
+    svc = atEdge('retrieval', createRetrievalService(ctx))
   })
 })

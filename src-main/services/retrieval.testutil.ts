@@ -9,6 +9,7 @@ import type { RunModel } from '../retrieval/models'
 import { mulberry32 } from '../ml/util/rng'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
+import { atEdge, type AtEdge } from './services.testutil'
 
 /*
  * A fake-but-real data folder: one dataset with 4 test classes (sizes 4, 3, 3, 1) and 1 train
@@ -18,7 +19,8 @@ import { createRetrievalService, type RetrievalServiceImpl } from './retrieval'
 export const D = 6
 export let dir: string
 export let ctx: AppContext
-export let svc: RetrievalServiceImpl
+/** The service under test, called as the dispatch calls it (payload defaults applied). */
+export let svc: AtEdge<'retrieval', RetrievalServiceImpl>
 export const imageIds: number[] = []
 export const classOf = new Map<number, number>()
 export const classNames = new Map<number, string>()
@@ -233,23 +235,26 @@ export function useRetrievalFixture(): void {
       gallery: { ids: imageIds.slice(1), data: galleryA.slice(D), storeQueries: true }
     })
     runQueued = insertRun({ name: 'queued', status: 'running' })
-    svc = createRetrievalService(ctx, {
-      maxModels: 1,
-      async loadRunModel(_ctx, runId): Promise<RunModel> {
-        loads.push(runId)
-        // A stand-in model: every image embeds to gallery row 5 of run A (a "finch").
-        return {
-          dim: D,
-          async embed(inputs) {
-            expect(inputs.every((b) => Buffer.isBuffer(b))).toBe(true)
-            const out = new Float32Array(inputs.length * D)
-            inputs.forEach((_, i) => out.set(galleryA.subarray(5 * D, 6 * D), i * D))
-            return out
-          },
-          dispose: () => disposed.push(runId)
+    svc = atEdge(
+      'retrieval',
+      createRetrievalService(ctx, {
+        maxModels: 1,
+        async loadRunModel(_ctx, runId): Promise<RunModel> {
+          loads.push(runId)
+          // A stand-in model: every image embeds to gallery row 5 of run A (a "finch").
+          return {
+            dim: D,
+            async embed(inputs) {
+              expect(inputs.every((b) => Buffer.isBuffer(b))).toBe(true)
+              const out = new Float32Array(inputs.length * D)
+              inputs.forEach((_, i) => out.set(galleryA.subarray(5 * D, 6 * D), i * D))
+              return out
+            },
+            dispose: () => disposed.push(runId)
+          }
         }
-      }
-    })
+      })
+    )
   })
 
   afterAll(() => {

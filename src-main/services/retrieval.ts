@@ -4,7 +4,6 @@
  * queries, per-class Recall@1, run comparison, queries that flip between two runs, and the 2-D
  * embedding map. The heavy parts live in src-main/retrieval; this file wires them to the contract.
  */
-import type { z } from 'zod'
 import type {
   ClassRecall,
   Comparison,
@@ -15,7 +14,6 @@ import type {
   RetrievalService,
   WorstQuery
 } from '../../src-preload/contract/retrieval'
-import { retrievalSchemas } from '../../src-preload/contract/retrieval'
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
@@ -41,16 +39,6 @@ export type RetrievalServiceImpl = RetrievalService & {
   dispose(): void
   /** Run ids whose gallery embeddings are in memory, least recently used first. */
   loadedGalleries(): number[]
-}
-
-/** Parses a payload with its contract schema (defaults applied), failing with a clear message. */
-function parse<S extends z.ZodType>(schema: S, payload: unknown, method: string): z.output<S> {
-  const r = schema.safeParse(payload)
-  if (r.success) return r.data
-  const text = r.error.issues
-    .map((i) => `${i.path.length ? i.path.join('.') : '(payload)'}: ${i.message}`)
-    .join('; ')
-  throw new InvalidError(`retrieval.${method}: invalid payload: ${text}`)
 }
 
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
@@ -93,7 +81,7 @@ export function createRetrievalService(
      * with the evaluation's own engine so that it matches the run's MAP@R; null when R = 0.
      */
     async query(p) {
-      const { runId, imageId, k } = parse(retrievalSchemas.query, p, 'query')
+      const { runId, imageId, k } = p
       const run = repo.run(runId)
       const { meta, index } = store.gallery(run)
       const row = store.rowOf(meta, imageId)
@@ -116,7 +104,7 @@ export function createRetrievalService(
      * run's selected model. No class is known, so `correct` is false, `missed` empty, `ap` null.
      */
     async queryExternal(p) {
-      const input = parse(retrievalSchemas.queryExternal, p, 'queryExternal')
+      const input = p
       const run = repo.run(input.runId)
       const g = store.gallery(run)
       const image = await loadQueryImage({ path: input.path, dataBase64: input.dataBase64 })
@@ -157,7 +145,7 @@ export function createRetrievalService(
      * run has no stored rows and they are computed here.
      */
     async worst(p) {
-      const { runId, limit } = parse(retrievalSchemas.worst, p, 'worst')
+      const { runId, limit } = p
       const run = repo.run(runId)
       const meta = store.meta(run)
       const records = (await store.queryRecords(run)).filter((r) => meta.rowOf.has(r.imageId))
@@ -171,7 +159,7 @@ export function createRetrievalService(
 
     /** A page of the run's test-gallery images, filtered by class name or file path (case-insensitive). */
     async testImages(p) {
-      const { runId, search, offset, limit } = parse(retrievalSchemas.testImages, p, 'testImages')
+      const { runId, search, offset, limit } = p
       const run = repo.run(runId)
       store.requireGallery(run)
       return repo.testImages(runId, search, offset, limit)
@@ -179,7 +167,7 @@ export function createRetrievalService(
 
     /** Recall@1 per test class over the run's queries, worst class first (ties by name). */
     async perClass(p) {
-      const { runId } = parse(retrievalSchemas.perClass, p, 'perClass')
+      const { runId } = p
       const run = repo.run(runId)
       const meta = store.meta(run)
       const acc = new Map<number, { name: string; hits: number; count: number }>()
@@ -208,7 +196,7 @@ export function createRetrievalService(
 
     /** Config differences (flattened TrainConfig keys) and best metrics of 2–8 runs, in order. */
     async compare(p) {
-      const { runIds } = parse(retrievalSchemas.compare, p, 'compare')
+      const { runIds } = p
       const runs = runIds.map((id) => repo.run(id))
       // Per-query results of the runs that have a test evaluation (intervals, paired gaps).
       const queries = new Map(
@@ -222,7 +210,7 @@ export function createRetrievalService(
      * evaluated on the same test split (same dataset, same gallery images).
      */
     async flipped(p) {
-      const { runA, runB } = parse(retrievalSchemas.flipped, p, 'flipped')
+      const { runA, runB } = p
       const a = repo.run(runA)
       const b = repo.run(runB)
       const metaA = store.meta(a)
@@ -246,7 +234,7 @@ export function createRetrievalService(
      * computed in a worker thread and cached in the run folder.
      */
     async embeddingMap(p): Promise<MapPoint[]> {
-      const { runId, method } = parse(retrievalSchemas.embeddingMap, p, 'embeddingMap')
+      const { runId, method } = p
       const run = repo.run(runId)
       const g = store.gallery(run)
       return embeddingMap(g, runDirOf(ctx, run.id), method)

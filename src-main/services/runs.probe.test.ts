@@ -7,6 +7,7 @@ import { closeContext, createContext, type AppContext } from '../app/context'
 import { importDataset } from '../datasets/importer'
 import { makeSmallDataset, smallConfig } from '../runs/smallRuns.testutil'
 import { createRunsService } from './runs'
+import { atEdge } from './services.testutil'
 
 let dir: string
 let ctx: AppContext
@@ -25,7 +26,7 @@ afterAll(() => {
 
 describe('runs.probe', () => {
   it('warns when an epoch has no full batch', async () => {
-    const s = createRunsService(ctx, { noRecover: true })
+    const s = atEdge('runs', createRunsService(ctx, { noRecover: true }))
     try {
       // 8 Greek classes of 20 images; 2 go to validation: 120 training images < 128.
       const p = await s.probe(smallConfig(datasetId, { batchSize: 128, modelSelection: 'val' }))

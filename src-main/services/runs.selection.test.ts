@@ -21,6 +21,7 @@ import { isBelowBaseline } from '../runs/summary'
 import type { FromTrainer } from '../trainer/protocol'
 import { closeContext, createContext, type AppContext } from '../app/context'
 import { createRunsService, type RunsServiceImpl } from './runs'
+import { atEdge, type AtEdge } from './services.testutil'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const OMNIGLOT = resolve(here, '..', '..', '..', 'shared', 'datasets', 'omniglot-background-small')
@@ -62,8 +63,9 @@ function config(over: Partial<TrainConfigInput> = {}): TrainConfigInput {
   }
 }
 
-function service(): RunsServiceImpl {
-  return createRunsService(ctx, { graceMs: 30_000 })
+/** A runs service called as the dispatch calls it (payload defaults applied). */
+function service(): AtEdge<'runs', RunsServiceImpl> {
+  return atEdge('runs', createRunsService(ctx, { graceMs: 30_000 }))
 }
 
 function nextEvent(pred: (e: AppEvent) => boolean): Promise<AppEvent> {

@@ -6,16 +6,14 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
 import {
-  TrainConfig,
-  RunsListQuery,
+  type TrainConfig,
   type ProbeResult,
   type RunDetail,
   type RunsService,
   type RunStatus,
-  type RunSummary,
-  type TrainConfigInput
+  type RunSummary
 } from '../../src-preload/contract/runs'
-import { AppError, fromWireError, InvalidError } from '../../src-preload/contract/errors'
+import { fromWireError } from '../../src-preload/contract/errors'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { evaluateBestCheckpoint } from '../runs/evaluateBest'
@@ -56,19 +54,6 @@ export interface RunsServiceImpl extends RunsService {
   readonly repo: RunsRepo
 }
 
-function configError(err: unknown): Error {
-  const zodIssues = (err as { issues?: { path: (string | number)[]; message: string }[] }).issues
-  if (!zodIssues || err instanceof AppError) return err as Error
-  const issues = zodIssues.map((i) => ({
-    path: i.path.join('.') || '(config)',
-    message: i.message
-  }))
-  return new InvalidError(
-    `invalid training config: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-    issues
-  )
-}
-
 /** Builds the runs service over an app context and recovers runs interrupted by a crash. */
 export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}): RunsServiceImpl {
   const repo = new RunsRepo(ctx.db)
@@ -87,7 +72,7 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
   const service: RunsServiceImpl = {
     repo,
     async list(q): Promise<RunSummary[]> {
-      return repo.list(q && RunsListQuery.parse(q))
+      return repo.list(q)
     },
     async annotate({ id, tags, note }): Promise<RunSummary> {
       return repo.annotate(id, { tags, note })
@@ -95,13 +80,8 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
     async get({ id }): Promise<RunDetail> {
       return repo.detail(id)
     },
-    async start(input: TrainConfigInput): Promise<RunSummary> {
-      let config: TrainConfig
-      try {
-        config = TrainConfig.parse(input)
-      } catch (err) {
-        throw configError(err)
-      }
+    async start(input): Promise<RunSummary> {
+      let config = input
       checkBackbone(config)
       const dataset = requireDataset(datasetsRepo(ctx.db), config.datasetId)
       const { split, warning } = resolveRunSplit(ctx, dataset.id, config.split)
@@ -146,13 +126,8 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       rmSync(dir, { recursive: true, force: true })
       ctx.events.emit({ type: 'runs.changed' })
     },
-    async probe(input: TrainConfigInput): Promise<ProbeResult> {
-      let config: TrainConfig
-      try {
-        config = TrainConfig.parse(input)
-      } catch (err) {
-        throw configError(err)
-      }
+    async probe(input): Promise<ProbeResult> {
+      let config = input
       checkBackbone(config)
       const dataset = requireDataset(datasetsRepo(ctx.db), config.datasetId)
       config = { ...config, split: resolveRunSplit(ctx, dataset.id, config.split).split }

@@ -1,7 +1,7 @@
 import { describe, expect, expectTypeOf, it } from 'vitest'
 import { z } from 'zod'
-import type { ServiceOf } from './define'
-import type { RunsService, TrainConfigInput, RunSummary } from './index'
+import type { ClientOf, ServiceOf } from './define'
+import type { HistApi, RunsService, RunSummary, TrainConfig, TrainConfigInput } from './index'
 
 const schemas = {
   list: z.object({}).strict().optional(),
@@ -9,12 +9,20 @@ const schemas = {
 }
 
 describe('ServiceOf', () => {
-  it('takes each payload type from its schema (input side: defaults optional)', () => {
+  it('takes each payload type from its schema (output side: validated, defaults applied)', () => {
     type S = ServiceOf<typeof schemas, { list: string[]; get: { id: number } }>
     expect(schemas.get.parse({ id: 1 })).toEqual({ id: 1, page: 0 })
-    expectTypeOf<Parameters<S['get']>[0]>().toEqualTypeOf<{ id: number; page?: number }>()
+    expectTypeOf<Parameters<S['get']>[0]>().toEqualTypeOf<{ id: number; page: number }>()
     expectTypeOf<S['list']>().toBeCallableWith()
     expectTypeOf<ReturnType<S['get']>>().toEqualTypeOf<Promise<{ id: number }>>()
+  })
+
+  it('gives callers across a transport the input side (defaults optional), same results', () => {
+    type S = ServiceOf<typeof schemas, { list: string[]; get: { id: number } }>
+    type C = ClientOf<typeof schemas, S>
+    expectTypeOf<Parameters<C['get']>[0]>().toEqualTypeOf<{ id: number; page?: number }>()
+    expectTypeOf<C['list']>().toBeCallableWith()
+    expectTypeOf<ReturnType<C['get']>>().toEqualTypeOf<Promise<{ id: number }>>()
   })
 
   it('refuses a results map that misses or adds a method', () => {
@@ -26,7 +34,9 @@ describe('ServiceOf', () => {
   })
 
   it('derives the real services from the contract schemas', () => {
-    expectTypeOf<Parameters<RunsService['start']>[0]>().toEqualTypeOf<TrainConfigInput>()
+    expectTypeOf<Parameters<RunsService['start']>[0]>().toEqualTypeOf<TrainConfig>()
     expectTypeOf<ReturnType<RunsService['start']>>().toEqualTypeOf<Promise<RunSummary>>()
+    expectTypeOf<Parameters<HistApi['runs']['start']>[0]>().toEqualTypeOf<TrainConfigInput>()
+    expectTypeOf<ReturnType<HistApi['runs']['start']>>().toEqualTypeOf<Promise<RunSummary>>()
   })
 })

@@ -2,9 +2,11 @@
  * The one API contract of HIST Studio. Each service's signatures are derived from its payload
  * schemas (`ServiceOf` in define.ts; only result types are named by hand), and `apiSchemas`
  * holds the runtime schema of every payload, so both transports (Electron IPC,
- * web mode) validate at the edge with the same code. Channels are `${service}.${method}`.
+ * web mode) validate at the edge with the same code (`validatePayload`, called once by the
+ * dispatch; services receive the parsed output and do not validate it again). Channels are `${service}.${method}`.
  */
 import { z } from 'zod'
+import type { ClientOf } from './define'
 import { InvalidError, type WireError } from './errors'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import { experimentsSchemas, type ExperimentsService } from './experiments'
@@ -46,6 +48,15 @@ export const apiSchemas = {
 export type ServiceName = keyof Services
 
 /**
+ * Every service as a caller across a transport sees it: payloads of the schemas' INPUT types
+ * (defaults may be left out), the same results. `Services` (the implementations) take the
+ * OUTPUT types, the payload after the dispatch validated it.
+ */
+export type ServiceClients = {
+  [S in ServiceName]: ClientOf<(typeof apiSchemas)[S], Services[S]>
+}
+
+/**
  * The reply envelope of one call over either transport: the result, or a plain error. The
  * preload passes it through as is; the renderer's client (src-renderer/src/api) unwraps it and
  * raises the same typed error for both transports.
@@ -53,7 +64,7 @@ export type ServiceName = keyof Services
 export type CallReply = { result?: unknown } | { error: WireError }
 
 /** The API the renderer programs against (built over `window.api` in Electron, HTTP in web mode). */
-export type HistApi = Services & {
+export type HistApi = ServiceClients & {
   /** Subscribes to backend events; returns the unsubscribe function. */
   onEvent(listener: (event: AppEvent) => void): () => void
   /** URL of an image file of a registered dataset, or of its thumbnail. */

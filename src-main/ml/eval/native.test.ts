@@ -42,7 +42,8 @@ describe('native kernel', () => {
       resetNativeKernel()
       expect(loadNativeKernel()).toEqual({
         kernel: null,
-        detail: expect.stringMatching(/not built \(npm run build:native/)
+        detail: expect.stringMatching(/not built \(npm run build:native/),
+        source: null
       })
     } finally {
       delete process.env.HIST_EVAL_NATIVE_ADDON

@@ -15,7 +15,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { FastPathStatus } from '../../../src-preload/contract/system'
-import { loadNativeKernel } from '../eval/native'
+import { loadNativeKernel, NATIVE_SOURCE_LABEL } from '../eval/native'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam'
 import { registerDistanceKernels } from './distance'
 import { registerTransposeKernel } from './transpose'
@@ -112,9 +112,10 @@ export function registerFastKernels(
   out.push({
     name: 'eval-similarity',
     active: evalKernel.kernel !== null,
-    detail: evalKernel.kernel
-      ? `native ${evalKernel.kernel.kind()} addon`
-      : `off: ${evalKernel.detail}; evaluation uses TensorFlow.js or JS (same results)`
+    detail:
+      evalKernel.kernel && evalKernel.source
+        ? `native ${evalKernel.kernel.kind()} addon, ${NATIVE_SOURCE_LABEL[evalKernel.source]}`
+        : `off: ${evalKernel.detail}; evaluation uses TensorFlow.js or JS (same results)`
   })
   last = out
   return out.map((s) => ({ ...s }))
