@@ -4,7 +4,7 @@ import { TrainConfig, type TrainConfigInput } from '../../../src-preload/contrac
 import { initBackend } from '../backend'
 import { loadBackbone, type Backbone } from '../models/backbones'
 import { createRng } from '../util/rng'
-import { microBatches, resolveMicroBatch } from './accumulate'
+import { memoryRisk, microBatches, resolveMicroBatch } from './accumulate'
 import { fit } from './loop'
 import { TrainModel } from './model'
 import { computeGrads, trainStep } from './step'
@@ -286,6 +286,20 @@ describe('resolveMicroBatch', () => {
     expect(resolveMicroBatch(4, { ...base, splittable: false })).toBe(32)
     expect(resolveMicroBatch('auto', { ...base, splittable: false })).toBe(32)
   })
+  it('warns when an unsplittable fine-tuning batch may not fit wasm (training BatchNorm)', () => {
+    const c = { ...base, splittable: false, fineTunes: true }
+    expect(memoryRisk(32, c)).toMatch(/may not fit .*freeze BatchNorm/)
+    expect(memoryRisk(16, { ...c, batchSize: 16 })).toBeNull()
+    expect(memoryRisk(32, { ...c, inputSize: 24 })).toBeNull()
+    expect(memoryRisk(32, { ...c, backend: 'tensorflow' })).toBeNull()
+    expect(memoryRisk(32, { ...c, fineTunes: false })).toBeNull()
+    expect(memoryRisk(8, { ...c, splittable: true })).toBeNull()
+    // Split possible but the whole batch asked for.
+    expect(memoryRisk(32, { ...c, splittable: true })).toMatch(
+      /one pass: set the micro-batch to auto/
+    )
+  })
+
   it('cuts a batch into micro-batches, the last one shorter', () => {
     expect(microBatches(12, 5)).toEqual([
       [0, 5],
@@ -303,7 +317,12 @@ describe('TrainConfig.microBatch', () => {
     expect(over.success).toBe(false)
     expect(over.error?.issues[0].path).toEqual(['microBatch'])
     expect(over.error?.issues[0].message).toMatch(/at most the batch size \(16\)/)
-    const bn = TrainConfig.safeParse({ datasetId: 1, frozen: false, bnFreeze: false, microBatch: 8 })
+    const bn = TrainConfig.safeParse({
+      datasetId: 1,
+      frozen: false,
+      bnFreeze: false,
+      microBatch: 8
+    })
     expect(bn.success).toBe(false)
     expect(bn.error?.issues[0].message).toMatch(/frozen BatchNorm/)
     expect(TrainConfig.safeParse({ datasetId: 1, microBatch: 0 }).success).toBe(false)
