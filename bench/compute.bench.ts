@@ -4,19 +4,23 @@
  * - headMsPerStep: one HIST training step of the embedding head (frozen backbone) on a batch of
  *   32 MobileNetV2 feature vectors (1280 → 512, 100 classes, HGNN 512);
  * - fineTuneMsPerStep: one fine-tuning step of MobileNetV2 at 224 px, batch 32, the whole
- *   backbone trainable (BN frozen, the HIST default);
+ *   backbone trainable (BN frozen, the HIST default), with the micro-batch a run would use on
+ *   that backend (microBatch 'auto': on wasm 4 × 8 images through the gradient cache, one exact
+ *   step for the batch of 32; see src-main/ml/train/accumulate.ts);
  * - embedImagesPerSec: MobileNetV2 forward + pooling at 224 px in batches of 32 (no decoding).
  * Warm-up steps (kernel compilation) are not timed. Writes bench/results/compute.json.
  *
  * A software WebGPU adapter (SwiftShader, lavapipe) implements the GPU on the CPU and is
  * orders of magnitude slower than a GPU: it is forced here (HIST_BACKEND=webgpu) to measure the
  * plumbing, and to keep the bench bounded its fine-tune and embedding figures are measured at
- * batch 1 and scaled to batch 32 (marked in the JSON). When batch 32 does not fit (wasm's heap),
- * the backend is measured again at batch 8 and scaled, also marked. The pure-JS 'cpu' backend is not
+ * batch 1 and scaled to batch 32 (marked in the JSON). When batch 32 still does not fit, the
+ * backend is measured again at batch 8 and scaled, also marked. The pure-JS 'cpu' backend is not
  * measured (a reference implementation, far slower than wasm).
  *
  *   npm run bench:compute            all backends that start
  *   npx tsx bench/compute.bench.ts --only wasm,webgpu
+ *   npx tsx bench/compute.bench.ts --only wasm --smoke   plumbing check in seconds: 64 px, batch 8
+ *                                    in micro-batches of 2; writes compute-smoke.json
  */
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -28,6 +32,7 @@ import type { BackendName, GpuAdapterInfo } from '../src-preload/contract/system
 import { initBackend } from '../src-main/ml/backend'
 import { loadBackbone } from '../src-main/ml/models/backbones'
 import { poolFeatures } from '../src-main/ml/models/head'
+import { resolveMicroBatch } from '../src-main/ml/train/accumulate'
 import { TrainModel } from '../src-main/ml/train/model'
 import { trainStep } from '../src-main/ml/train/step'
 
@@ -44,6 +49,10 @@ export interface ComputeResult {
   embedImagesPerSec: number
   /** Batch the fine-tune and embedding figures were measured at (32 unless scaled). */
   measuredBatch: number
+  /** Images per backbone pass of the fine-tune step (the batch is split when smaller). */
+  microBatch: number
+  /** Input side of the fine-tune and embedding figures (224 unless --smoke). */
+  inputSize: number
   notes: string[]
 }
 
@@ -79,11 +88,22 @@ async function headStep(software: boolean): Promise<number> {
   }
 }
 
-async function fineTuneStep(batch: number, steps: number): Promise<number> {
-  const cfg = TrainConfig.parse({ datasetId: 1, frozen: false, warm: 0, batchSize: batch })
+async function fineTuneStep(
+  batch: number,
+  steps: number,
+  micro: number,
+  size: number
+): Promise<number> {
+  const cfg = TrainConfig.parse({
+    datasetId: 1,
+    frozen: false,
+    warm: 0,
+    batchSize: batch,
+    microBatch: micro
+  })
   const backbone = await loadBackbone({ kind: 'mobilenetv2' }, { modelsDir: '/nonexistent' })
   const model = new TrainModel(cfg, { backbone, inChannels: 1280, numClasses: 100 })
-  const x = tf.randomUniform([batch, 224, 224, 3], 0, 1, 'float32', 2)
+  const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 2)
   const y = tf.tensor1d(
     Array.from({ length: batch }, (_, i) => Math.floor(i / 4)),
     'int32'
@@ -91,7 +111,7 @@ async function fineTuneStep(batch: number, steps: number): Promise<number> {
   try {
     const vars = model.trainableVariables(0)
     return await timeSteps(1, steps, async (i) => {
-      await trainStep(model, x, y, vars, i)
+      await trainStep(model, x, y, vars, i, micro)
     })
   } finally {
     tf.dispose([x, y])
@@ -100,9 +120,9 @@ async function fineTuneStep(batch: number, steps: number): Promise<number> {
   }
 }
 
-async function embedRate(batch: number, batches: number): Promise<number> {
+async function embedRate(batch: number, batches: number, size: number): Promise<number> {
   const backbone = await loadBackbone({ kind: 'mobilenetv2' }, { modelsDir: '/nonexistent' })
-  const x = tf.randomUniform([batch, 224, 224, 3], 0, 1, 'float32', 3)
+  const x = tf.randomUniform([batch, size, size, 3], 0, 1, 'float32', 3)
   try {
     const ms = await timeSteps(1, batches, async () => {
       const f = tf.tidy(() => poolFeatures(backbone.apply(x as tf.Tensor4D, false)))
@@ -122,18 +142,30 @@ async function child(backend: BackendName): Promise<void> {
   const a: GpuAdapterInfo | undefined = report.adapter
   const software = a?.software ?? false
   const notes: string[] = []
-  const batch = Number(process.env.HIST_BENCH_BATCH) || (software ? 1 : 32)
+  const smoke = process.env.HIST_BENCH_SMOKE === '1'
+  const size = smoke ? 64 : 224
+  const full = smoke ? 8 : 32
+  const batch = Number(process.env.HIST_BENCH_BATCH) || (software ? 1 : full)
+  // The micro-batch a run would use here (MobileNetV2 at 224 px on wasm: 8 of the 32).
+  const micro = smoke
+    ? 2
+    : resolveMicroBatch('auto', { batchSize: batch, backend, inputSize: size, splittable: true })
+  if (smoke) notes.push('smoke: 64 px, batch 8 in micro-batches of 2 (plumbing, not a figure)')
+  if (micro < batch)
+    notes.push(
+      `fine-tune: batch ${batch} in ${Math.ceil(batch / micro)} micro-batches of ${micro} (gradient cache: one exact step for the batch)`
+    )
   if (software)
     notes.push(
       `software adapter: fine-tune and embedding measured at batch ${batch} and scaled to 32 (plumbing, not GPU speed)`
     )
   if (process.env.HIST_BENCH_RETRY_NOTE) notes.push(process.env.HIST_BENCH_RETRY_NOTE)
   const log = (s: string): void => void process.stderr.write(`${backend}: ${s}\n`)
-  const head = await headStep(software)
+  const head = await headStep(software || smoke)
   log(`head ${round(head)} ms/step`)
-  const fine = (await fineTuneStep(batch, software ? 1 : 2)) * (32 / batch)
+  const fine = (await fineTuneStep(batch, software || smoke ? 1 : 2, micro, size)) * (full / batch)
   log(`fine-tune ${round(fine, 0)} ms/step`)
-  const embed = await embedRate(batch, software ? 1 : 3)
+  const embed = await embedRate(batch, software || smoke ? 1 : 3, size)
   const res: ComputeResult = {
     backend,
     adapter: a ? `${a.vendor} ${a.architecture} (${a.description})` : null,
@@ -142,6 +174,8 @@ async function child(backend: BackendName): Promise<void> {
     fineTuneMsPerStep: round(fine, 0),
     embedImagesPerSec: round(embed, 2),
     measuredBatch: batch,
+    microBatch: Math.min(micro, batch),
+    inputSize: size,
     notes
   }
   process.stdout.write(`RESULT ${JSON.stringify(res)}\n`)
@@ -180,14 +214,16 @@ async function main(): Promise<void> {
   const i = process.argv.indexOf('--child')
   if (i > 0) return child(process.argv[i + 1] as BackendName)
   const o = process.argv.indexOf('--only')
+  const smoke = process.argv.includes('--smoke')
+  const smokeEnv: Record<string, string> = smoke ? { HIST_BENCH_SMOKE: '1' } : {}
   const list = o > 0 ? (process.argv[o + 1].split(',') as BackendName[]) : CANDIDATES
   const results: ComputeResult[] = []
   const skipped: Record<string, string> = { cpu: 'not measured: the pure-JS reference backend' }
   for (const b of list) {
     process.stderr.write(`compute bench: ${b}…\n`)
-    let r = runChild(b)
-    if (!r.result && /memory|XNN/i.test(r.skipped ?? '')) {
-      // e.g. wasm's 4 GB heap cannot hold MobileNetV2's activations at batch 32.
+    let r = runChild(b, smokeEnv)
+    if (!r.result && !smoke && /memory|XNN/i.test(r.skipped ?? '')) {
+      // Micro-batching should keep batch 32 within wasm's 4 GB heap; if it still does not fit:
       const note = `batch 32 failed (${r.skipped}); fine-tune and embedding measured at batch 8 and scaled to 32`
       process.stderr.write(`  ${note}\n`)
       r = runChild(b, { HIST_BENCH_BATCH: '8', HIST_BENCH_RETRY_NOTE: note })
@@ -201,8 +237,8 @@ async function main(): Promise<void> {
     }
   }
   // With --only, the other backends' earlier figures are kept.
-  const file = path.join(here, 'results', 'compute.json')
-  if (o > 0 && fs.existsSync(file)) {
+  const file = path.join(here, 'results', smoke ? 'compute-smoke.json' : 'compute.json')
+  if (o > 0 && !smoke && fs.existsSync(file)) {
     const prev = JSON.parse(fs.readFileSync(file, 'utf8')) as {
       results?: ComputeResult[]
       skipped?: Record<string, string>

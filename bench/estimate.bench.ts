@@ -9,7 +9,8 @@
  * "actual" is the wall time from runs.start to the run's end (trainer start-up included).
  * The demo case also times the demo dataset's creation, so demoDatasetSeconds + actual is what
  * `npm run demo` takes from a fresh data folder (less the CLI's own start-up).
- * Writes bench/results/estimate.json. Options: --only demo|mobilenet.
+ * Writes bench/results/estimate.json. Options: --only demo|mobilenet; --smoke (1 epoch per case,
+ * writes estimate-smoke*.json: checks the plumbing, not the figures).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
@@ -26,6 +27,9 @@ import { atEdge } from '../src-main/services/services.testutil'
 const here = dirname(fileURLToPath(import.meta.url))
 const args = process.argv.slice(2)
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : null
+const smoke = args.includes('--smoke')
+/** Every case's config, shortened to one epoch for --smoke. */
+const sized = (c: TrainConfigInput): TrainConfigInput => (smoke ? { ...c, epochs: 1 } : c)
 const round1 = (x: number): number => Math.round(x * 10) / 10
 
 /** Probes a config, then runs it and times it; the estimate against the actual seconds. */
@@ -49,6 +53,7 @@ async function measure(
       label,
       status,
       backend: probe.backend,
+      microBatch: probe.microBatch,
       estimate: e,
       actualSeconds: round1(actual),
       estimateOverActual: Math.round(ratio * 1000) / 1000,
@@ -82,7 +87,7 @@ async function main(): Promise<void> {
       const c = await measure(
         ctx,
         'demo',
-        applyTrainPreset('demo', { datasetId: demo.id }) as TrainConfigInput
+        sized(applyTrainPreset('demo', { datasetId: demo.id }) as TrainConfigInput)
       )
       cases.push(c)
       results.demoFreshSeconds = round1(
@@ -103,14 +108,16 @@ async function main(): Promise<void> {
     try {
       const { dataset } = await importDataset(ctx, { path: root, format: 'folder' })
       const config = (seed: number): TrainConfigInput =>
-        applyTrainPreset('cub', {
-          datasetId: dataset.id,
-          split: { kind: 'group', train: ['Greek'], test: ['Latin'] },
-          backbone: { kind: 'mobilenetv2' },
-          frozen: true,
-          epochs: 10,
-          seed
-        }) as TrainConfigInput
+        sized(
+          applyTrainPreset('cub', {
+            datasetId: dataset.id,
+            split: { kind: 'group', train: ['Greek'], test: ['Latin'] },
+            backbone: { kind: 'mobilenetv2' },
+            frozen: true,
+            epochs: 10,
+            seed
+          }) as TrainConfigInput
+        )
       cases.push(await measure(ctx, 'mobilenet-uncached', config(1)))
       cases.push(await measure(ctx, 'mobilenet-cached', config(2)))
     } finally {
@@ -121,7 +128,7 @@ async function main(): Promise<void> {
   results.cases = cases
   results.allWithinTarget = cases.every((c) => c.withinTarget)
   mkdirSync(join(here, 'results'), { recursive: true })
-  const file = only ? `estimate-${only}.json` : 'estimate.json'
+  const file = `estimate${smoke ? '-smoke' : ''}${only ? `-${only}` : ''}.json`
   writeFileSync(join(here, 'results', file), JSON.stringify(results, null, 2) + '\n')
   process.stdout.write(JSON.stringify(results, null, 2) + '\n')
 }

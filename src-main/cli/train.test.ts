@@ -60,6 +60,24 @@ describe('hist train exit codes', () => {
     expect(bad.code).toBe(2)
   })
 
+  it('exits 2 for a bad --micro-batch, and for one the config refuses', async () => {
+    const word = await hist(['train', '--dataset', String(datasetId), '--micro-batch', 'half'])
+    expect(word.code).toBe(2)
+    expect(word.err).toMatch(/--micro-batch must be "auto" or an integer/)
+    const big = await hist([
+      'train',
+      '--dataset',
+      String(datasetId),
+      ...tiny,
+      '--batch-size',
+      '16',
+      '--micro-batch',
+      '32'
+    ])
+    expect(big.code).toBe(2)
+    expect(big.err).toMatch(/microBatch.*at most the batch size \(16\)/)
+  })
+
   it('exits 130 when cancelled with Ctrl-C', async () => {
     let sent = false
     const r = await hist(

@@ -43,6 +43,7 @@ export interface TrainOptions {
   backbone?: string
   seed?: string
   batchSize?: string
+  microBatch?: string
   lr?: string
   name?: string
   modelSelection?: string
@@ -102,6 +103,15 @@ function checkTrainOptions(o: TrainOptions): void {
   if (o.seeds !== undefined) parseSeedList(o.seeds)
 }
 
+/** `--micro-batch auto|N`. */
+function microBatchOption(v: string | undefined): 'auto' | number | undefined {
+  if (v === undefined || v === 'auto') return v
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1)
+    throw new UsageError(`--micro-batch must be "auto" or an integer ≥ 1, got "${v}"`)
+  return n
+}
+
 /**
  * The training config the options of `hist train` describe (preset under explicit values),
  * importing --dataset first when it is a path. `hist sweep` builds its base config with this.
@@ -115,6 +125,7 @@ export async function trainInputFromOptions(
   const epochs = intOption('epochs', o.epochs)
   const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
   const batchSize = intOption('batch-size', o.batchSize, 4)
+  const microBatch = microBatchOption(o.microBatch)
   const lr = o.lr === undefined ? undefined : Number(o.lr)
   if (lr !== undefined && !(lr > 0))
     throw new UsageError(`--lr must be a positive number, got "${o.lr}"`)
@@ -131,6 +142,7 @@ export async function trainInputFromOptions(
       : undefined,
     seed,
     batchSize,
+    microBatch,
     lr,
     name: o.name,
     modelSelection: o.modelSelection as 'refit' | 'val' | 'test' | undefined,
@@ -328,6 +340,10 @@ export function addTrainConfigOptions(cmd: Command): Command {
     .option('--backbone <name>', 'mobilenetv2 or small-cnn')
     .option('--seed <n>', 'random seed (same seed, same backend: same run)')
     .option('--batch-size <n>', 'images per batch')
+    .option(
+      '--micro-batch <n|auto>',
+      "fine-tuning: images per backbone pass; the step stays exact for the whole batch (default auto: split only when the backend's memory needs it, e.g. wasm at 224 px)"
+    )
     .option('--lr <x>', 'learning rate of the backbone and the embedding head')
     .option(
       '--model-selection <refit|val|test>',

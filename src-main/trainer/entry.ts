@@ -60,7 +60,11 @@ async function runJob(
     // Loaded lazily so that a bad message is answered before TensorFlow.js starts up.
     const pipeline = await import('./pipeline')
     if (msg.type === 'start') await pipeline.runTraining(msg.job, send, control)
-    else send({ type: 'probeResult', result: await pipeline.probeRun(msg.job, control) })
+    else
+      send({
+        type: 'probeResult',
+        result: await pipeline.probeRun(msg.job, control, { trainerProcess: true })
+      })
   } catch (err) {
     code = 1
     const wire = toWireError(err)

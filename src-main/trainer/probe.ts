@@ -1,23 +1,27 @@
 /**
- * The Review estimate of a run: times a few real batches of its config and the evaluation on
- * this machine's backend, then adds up the whole run (backbone features unless cached, the
- * baseline, the training epochs, the per-epoch evaluations, the refit and the final test).
+ * The Review estimate of a run: measures rates on this machine's backend and hands them to
+ * estimateRun (estimate.ts), which adds up the whole run. The rates come from the code paths a
+ * run takes: the training loop itself (prefetching, decoding and augmenting as a run does, so
+ * decoding overlaps compute exactly as much as it does in a run; the median batch after warm-up),
+ * the real evaluation embedding of up to two chunks, the backbone forward pass and decoding (for
+ * the feature workers), and the retrieval metrics on random embeddings of the splits' sizes.
  */
+import os from 'node:os'
 import * as tf from '@tensorflow/tfjs'
-import type { RunEstimate } from '../../src-preload/contract/runs'
+import type { RunEstimate, TrainConfig } from '../../src-preload/contract/runs'
 import { backendLabel, initBackend } from '../ml/backend'
 import { featureWorkers, hasCachedFeatures } from '../ml/data/featureCache'
-import { decodeImageU8 } from '../ml/data/decode'
 import { evaluate } from '../ml/eval'
 import { loadBackbone } from '../ml/models/backbones'
-import { batchesPerEpoch } from '../ml/train/loop'
+import { batchesPerEpoch, fit, type FitData } from '../ml/train/loop'
 import { TrainModel } from '../ml/train/model'
 import { denseLabels, planSelection } from '../ml/train/splits'
 import { evalTransform } from '../ml/train/transforms'
 import { createRng } from '../ml/util/rng'
 import type { RunJob } from './protocol'
-import type { RunControl } from './runCtx'
-import { imageBatch, l2NormalizeRows } from './sources'
+import { estimateRun, keepTiming, median, type MeasuredRates } from './estimate'
+import { microBatchOf, type RunControl } from './runCtx'
+import { imageBatch, imageSource, l2NormalizeRows } from './sources'
 
 /** Items of the evaluation timing sample (larger sets are scaled by (n / m)²). */
 const EVAL_SAMPLE = 1500
@@ -50,14 +54,68 @@ export interface ProbeAnswer {
   secondsPerEpoch: number
   memoryMb: number
   batchesPerEpoch: number
+  microBatch: number
   warnings: string[]
   estimate: RunEstimate
 }
 
 const round1 = (x: number): number => Math.round(x * 10) / 10
 
+/** Where the probe runs: `trainerProcess` counts start-up from the process's own start. */
+export interface ProbeOptions {
+  /** True in a fresh trainer process (as a run starts one): imports count as start-up. */
+  trainerProcess?: boolean
+}
+
+/**
+ * The median seconds per batch of the real training loop (prefetch, decoding and augmentation
+ * included, overlapped as the loop overlaps them) on an epoch after warm-up, so the backbone
+ * trains if it will. The first batch (and the second when batches are fast) warms the kernels
+ * up and is not counted; timing stops when keepTiming says enough.
+ */
+async function timeLoopSteps(
+  model: TrainModel,
+  data: FitData,
+  cfg: TrainConfig,
+  microBatch: number
+): Promise<number> {
+  const fast = cfg.frozen
+  const opts = fast ? { min: 5, max: 30, budgetSec: 1.5 } : { min: 2, max: 8, budgetSec: 3 }
+  const times: number[] = []
+  let warm = 1
+  let last = performance.now()
+  const timed = (): number[] => times.slice(warm)
+  await fit(model, data, {
+    epochs: cfg.warm + 1,
+    start: { epoch: cfg.warm, batch: 0, step: 0 },
+    batchSize: cfg.batchSize,
+    // The sampler does not change a step's cost; random batches need no class counts.
+    sampler: 'random',
+    ipc: cfg.ipc,
+    seed: cfg.seed,
+    microBatch,
+    shouldPause: () => times.length > warm && !keepTiming(timed(), opts),
+    callbacks: {
+      onEpochBegin: () => {
+        last = performance.now()
+      },
+      onBatchEnd: () => {
+        const now = performance.now()
+        times.push((now - last) / 1000)
+        last = now
+        if (times.length === 1 && times[0] < 1) warm = 2
+      }
+    }
+  })
+  return median(timed())
+}
+
 /** Times a few real batches of a config: seconds per epoch, the whole-run estimate, warnings. */
-export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeAnswer> {
+export async function probeRun(
+  job: RunJob,
+  control: RunControl,
+  opts: ProbeOptions = {}
+): Promise<ProbeAnswer> {
   const tStart = performance.now()
   const cfg = job.config
   // Measured on the backend the run will use, so the estimate is the chosen device's.
@@ -83,7 +141,9 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
     seed: cfg.seed,
     signal: control.signal
   })
-  const startupSec = (performance.now() - tStart) / 1000
+  // A run's trainer is a fresh process too: its start-up includes loading the code.
+  const startupSec = (opts.trainerProcess ? performance.now() : performance.now() - tStart) / 1000
+  const microBatch = microBatchOf(cfg, cfg.frozen ? null : backbone, report.active)
   let model: TrainModel | null = null
   try {
     const transform = evalTransform(cfg.backbone)
@@ -101,95 +161,105 @@ export async function probeRun(job: RunJob, control: RunControl): Promise<ProbeA
       )
     const sample = plan.train.slice(0, Math.min(plan.train.length, cfg.batchSize))
     const paths = sample.map((i) => i.absPath)
-    // Kernel warm-up on two images, not timed.
+    // Kernel warm-up on two images, then a full batch that also reads the files; not timed.
     const w = await imageBatch(paths.slice(0, 2), backbone, transform)
     tf.dispose([w, tf.tidy(() => backbone.apply(w, false))])
+    const x0 = await imageBatch(paths, backbone, transform)
+    tf.dispose([x0, tf.tidy(() => backbone.apply(x0, false))])
+    // Decoding alone (frozen mode's feature workers decode and run the backbone in turn).
     const tDecode = performance.now()
-    await Promise.all(paths.map((p) => decodeImageU8(p, backbone.inputSize, { mode: transform })))
-    const decodeSec = (performance.now() - tDecode) / 1000 / sample.length
-    // The first full batch warms the kernels up for its shape; the second one is timed.
     const x = await imageBatch(paths, backbone, transform)
-    tf.dispose(tf.tidy(() => backbone.apply(x, false)))
+    const decodeSec = (performance.now() - tDecode) / 1000 / sample.length
     const t0 = performance.now()
-    const x2 = await imageBatch(paths, backbone, transform)
-    const fm = tf.tidy(() => backbone.apply(x2, false))
+    const fm = tf.tidy(() => backbone.apply(x, false))
     await fm.data()
-    x2.dispose()
     const featureSec = (performance.now() - t0) / 1000 / sample.length
     const dim = fm.shape[3]
-    tf.dispose([fm])
+    tf.dispose([fm, x])
     model = new TrainModel(cfg, {
       backbone: cfg.frozen ? null : backbone,
       inChannels: dim,
       numClasses: new Set(labels).size
     })
     const m = model
-    const y = tf.tensor1d(
-      Int32Array.from(sample, (_, i) => labels[i]),
-      'int32'
-    )
-    const input = cfg.frozen ? tf.tidy(() => tf.randomNormal([sample.length, dim])) : x
-    const { trainStep } = await import('../ml/train/step')
-    const vars = m.trainableVariables(cfg.warm)
-    await trainStep(m, input, y, vars, 0) // warm-up of kernels, not timed
-    const t1 = performance.now()
-    const steps = 3
-    for (let i = 0; i < steps; i++) await trainStep(m, input, y, vars, i + 1)
-    // Fine-tuning decodes and augments every batch too (prefetched, but on the same cores).
-    const stepSec =
-      (performance.now() - t1) / 1000 / steps + (cfg.frozen ? 0 : decodeSec * cfg.batchSize)
-    // The head's forward pass per item (frozen evaluation embeds features, not images).
-    const t2 = performance.now()
-    tf.dispose(tf.tidy(() => m.embed(input, false)))
-    const headSec = (performance.now() - t2) / 1000 / sample.length
-    tf.dispose([x, y, input])
-
+    // The loop over repeated training items: enough batches for the timing, whatever the split.
+    const need = (cfg.frozen ? 32 : 10) * cfg.batchSize
+    const loopItems = Array.from({ length: need }, (_, i) => plan.train[i % plan.train.length])
+    const source = imageSource(backbone, transform, cfg.embeddingSize)
+    const data: FitData = cfg.frozen
+      ? {
+          labels: denseLabels(loopItems).labels,
+          load: (idx) => tf.randomNormal([idx.length, dim])
+        }
+      : source.data(loopItems)
+    const stepSec = plan.train.length ? await timeLoopSteps(m, data, cfg, microBatch) : 0
+    // Evaluation's embedding per item: the head on features (frozen), or the real image
+    // source (decoding of the next chunk overlapped as it is in a run) on up to two chunks.
     const nSel = plan.val ? plan.val.length : job.test.length
+    let embedSec: number
+    if (cfg.frozen) {
+      const f = tf.randomNormal([sample.length, dim]) as tf.Tensor2D
+      tf.dispose(tf.tidy(() => m.embed(f, false)))
+      const t2 = performance.now()
+      tf.dispose(tf.tidy(() => m.embed(f, false)))
+      embedSec = (performance.now() - t2) / 1000 / sample.length
+      f.dispose()
+    } else {
+      const evalItems = (plan.val ?? job.test).slice(0, 128)
+      await source.embed(m, evalItems.slice(0, 4))
+      const t2 = performance.now()
+      await source.embed(m, evalItems)
+      embedSec = (performance.now() - t2) / 1000 / Math.max(1, evalItems.length)
+    }
+
     const nTest = job.test.length
-    const nAll = all.length
-    const embedSec = cfg.frozen ? headSec : featureSec + headSec
     const D = cfg.embeddingSize
-    const epochEvalSec = nSel * embedSec + (await evalSeconds(nSel, D, false))
-    const testEvalSec = nTest * embedSec + (await evalSeconds(nTest, D, true))
-    const baselineSec =
-      nTest * embedSec +
-      (await evalSeconds(nTest, D, false)) +
-      (cfg.frozen ? await evalSeconds(nTest, dim, false) : 0)
-    const workers = featureWorkers(backbone, nAll)
-    // A pool of w workers on the machine's cores: each worker loads the model (about the startup).
-    const featuresSec =
-      !cfg.frozen || cached
-        ? 0
-        : (nAll * featureSec) / Math.max(1, Math.min(workers, 2) * 0.8) +
-          (workers > 1 ? startupSec : 0)
-    const trainSec = cfg.epochs * perEpoch * stepSec
-    const evalSec = cfg.epochs * epochEvalSec + testEvalSec
-    // The refit trains on all classes for the selected count: at most the configured epochs.
-    const refitSec = plan.refit ? cfg.epochs * perEpochAll * stepSec : 0
-    const totalSec = startupSec + featuresSec + baselineSec + trainSec + evalSec + refitSec
-    const secondsPerEpoch = perEpoch * stepSec + epochEvalSec
-    if (!cfg.frozen && secondsPerEpoch > 600)
+    const rates: MeasuredRates = {
+      startupSec,
+      stepSec,
+      embedSecPerItem: embedSec,
+      decodeSecPerImage: decodeSec,
+      featureSecPerImage: featureSec,
+      selectionMetricsSec: await evalSeconds(nSel, D, false),
+      testMetricsSec: await evalSeconds(nTest, D, true),
+      baselineMetricsSec: await evalSeconds(nTest, D, false),
+      rawMetricsSec: cfg.frozen ? await evalSeconds(nTest, dim, false) : 0
+    }
+    const e = estimateRun(rates, {
+      frozen: cfg.frozen,
+      featuresCached: cached,
+      epochs: cfg.epochs,
+      batchesPerEpoch: perEpoch,
+      refitBatchesPerEpoch: plan.refit ? perEpochAll : 0,
+      selectionItems: nSel,
+      testItems: nTest,
+      allItems: all.length,
+      workers: featureWorkers(backbone, all.length),
+      cores: os.cpus().length
+    })
+    if (!cfg.frozen && e.secondsPerEpoch > 600)
       warnings.push(
-        `Fine-tuning takes about ${Math.round(secondsPerEpoch / 60)} min per epoch on this machine; consider --frozen.`
+        `Fine-tuning takes about ${Math.round(e.secondsPerEpoch / 60)} min per epoch on this machine; consider --frozen.`
       )
     return {
       backend: backendLabel(report),
-      secondsPerEpoch: round1(secondsPerEpoch),
+      secondsPerEpoch: round1(e.secondsPerEpoch),
       memoryMb: Math.round(process.memoryUsage().rss / 2 ** 20),
       batchesPerEpoch: perEpoch,
+      microBatch,
       warnings,
       estimate: {
-        startupSec: round1(startupSec),
-        featuresSec: round1(featuresSec),
+        startupSec: round1(e.startupSec),
+        featuresSec: round1(e.featuresSec),
         featuresCached: cached,
-        baselineSec: round1(baselineSec),
-        trainSec: round1(trainSec),
-        evalSec: round1(evalSec),
-        refitSec: round1(refitSec),
-        totalSec: round1(totalSec),
+        baselineSec: round1(e.baselineSec),
+        trainSec: round1(e.trainSec),
+        evalSec: round1(e.evalSec),
+        refitSec: round1(e.refitSec),
+        totalSec: round1(e.totalSec),
         rates: {
           featureImagesPerSec: round1(1 / featureSec),
-          stepsPerSec: round1(1 / stepSec),
+          stepsPerSec: stepSec > 0 ? round1(1 / stepSec) : 0,
           backend: backendLabel(report)
         }
       }

@@ -89,6 +89,7 @@ export const ProbeResultSchema = z.object({
   secondsPerEpoch: z.number(),
   memoryMb: z.number(),
   batchesPerEpoch: z.number(),
+  microBatch: z.number().int().positive(),
   warnings: z.array(z.string()),
   estimate: z.object({
     startupSec: z.number(),

@@ -313,6 +313,11 @@ export interface ProbeResult {
   secondsPerEpoch: number
   memoryMb: number
   batchesPerEpoch: number
+  /**
+   * Images per backbone micro-batch the run will use on this backend (the config's microBatch
+   * resolved; equal to the batch size when the batch is not split).
+   */
+  microBatch: number
   warnings: string[]
   estimate: RunEstimate
 }

@@ -35,6 +35,20 @@ describe('review rows', () => {
       expect(rows[label]).toBeTruthy()
   })
 
+  it('says how a fine-tuning batch is split (gradient accumulation), from the probe', () => {
+    const fine = TrainConfig.parse({ datasetId: 7, frozen: false })
+    const at = (c: TrainConfig, m: number | null): string =>
+      Object.fromEntries(reviewRows(c, { ...ctx, microBatch: m }))['Gradient accumulation']
+    expect(at(fine, 8)).toBe(
+      '4 micro-batches of 8 per batch of 32 (auto), one exact step for the whole batch'
+    )
+    expect(at(fine, 32)).toBe('none: the whole batch at once (auto)')
+    expect(at(fine, null)).toBe('auto (measuring…)')
+    const set = TrainConfig.parse({ datasetId: 7, frozen: false, microBatch: 5 })
+    expect(at(set, null)).toMatch(/^7 micro-batches of 5 .*\(set\)/)
+    expect(at(TrainConfig.parse({ datasetId: 7 }), 8)).toMatch(/^none \(frozen/)
+  })
+
   it('shows the CUB values after Demo → CUB', () => {
     const f = defaultForm()
     f.datasetId = 7

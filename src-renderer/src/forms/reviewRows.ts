@@ -16,6 +16,19 @@ export interface ReviewContext {
   presetLabel: string
   /** Where the run will compute (e.g. "wasm", "webgpu · Intel Arc"), or null while unknown. */
   device: string | null
+  /** The micro-batch the probe resolved on that backend (null before it answered). */
+  microBatch?: number | null
+}
+
+/** Gradient accumulation in words: how a batch goes through the backbone. */
+export function microBatchText(c: TrainConfig, resolved: number | null | undefined): string {
+  if (c.frozen) return 'none (frozen: the head trains on features)'
+  const n = resolved ?? (c.microBatch === 'auto' ? null : Math.min(c.microBatch, c.batchSize))
+  if (n === null) return 'auto (measuring…)'
+  const how = c.microBatch === 'auto' ? 'auto' : 'set'
+  if (n >= c.batchSize) return `none: the whole batch at once (${how})`
+  const k = Math.ceil(c.batchSize / n)
+  return `${k} micro-batches of ${n} per batch of ${c.batchSize} (${how}), one exact step for the whole batch`
 }
 
 /** The split in words: the dataset's own split, class ranges, a seeded share or groups. */
@@ -87,7 +100,8 @@ export function reviewRows(c: TrainConfig, ctx: ReviewContext): ReviewRow[] {
     ],
     ['Weight decay', formatNumber(c.weightDecay)],
     ['Warm-up epochs', c.frozen ? `${c.warm} (no effect: the backbone is frozen)` : String(c.warm)],
-    ['Batch-norm statistics', c.bnFreeze ? 'frozen' : 'updated']
+    ['Batch-norm statistics', c.bnFreeze ? 'frozen' : 'updated'],
+    ['Gradient accumulation', microBatchText(c, ctx.microBatch)]
   ]
   if (usesLrDs(c.loss)) rows.push([c.loss === 'hist' ? 'lr_ds' : 'Proxy lr', formatNumber(c.lrDs)])
   if (c.loss === 'hist') {
