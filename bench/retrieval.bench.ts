@@ -80,9 +80,12 @@ async function main(): Promise<void> {
 
   const svc = createRetrievalService(ctx)
   const out: Record<string, number | string> = { n: N, d: D, classes: C }
-  ;[out.firstQuerySec] = await time(() => svc.query({ runId, imageId: ids[0], k: 16 }))
+  ;[out.firstQuerySec] = await time(() =>
+    svc.query({ runId, imageId: ids[0], k: 16, gallery: 'test' })
+  )
   const [warm] = await time(async () => {
-    for (let i = 1; i <= 20; i++) await svc.query({ runId, imageId: ids[i * 7], k: 16 })
+    for (let i = 1; i <= 20; i++)
+      await svc.query({ runId, imageId: ids[i * 7], k: 16, gallery: 'test' })
   })
   out.queryMs = (warm / 20) * 1000
   ;[out.worstComputedSec] = await time(() => svc.worst({ runId, limit: 20 }))

@@ -24,6 +24,24 @@ export const BAD_PAYLOADS: BadPayload[] = [
     message: /k: Too small/
   },
   {
+    channel: 'retrieval.query',
+    payload: { runId: 1, imageId: 2, gallery: 'everything', classIds: [] },
+    paths: ['gallery', 'classIds'],
+    message: /gallery: Invalid option.*classIds: Too small/
+  },
+  {
+    channel: 'retrieval.testImages',
+    payload: { runId: 1, gallery: 'train ' },
+    paths: ['gallery'],
+    message: /gallery: Invalid option/
+  },
+  {
+    channel: 'retrieval.prepareGallery',
+    payload: { runId: 1, gallery: 'validation' },
+    paths: ['gallery'],
+    message: /gallery: Invalid option/
+  },
+  {
     channel: 'retrieval.compare',
     payload: { runIds: [1] },
     paths: ['runIds'],

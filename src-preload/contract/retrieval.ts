@@ -2,7 +2,15 @@ import { z } from 'zod'
 import { Id, type ImageRef, type MetricsSplit } from './common'
 import type { ServiceOf } from './define'
 
+/**
+ * The images a query is ranked against: the run's test split (the evaluation's gallery, the
+ * default), its train split, or the whole dataset (both).
+ */
+export const GalleryScope = z.enum(['test', 'train', 'all'])
+export type GalleryScope = z.infer<typeof GalleryScope>
+
 export interface Neighbour {
+  /** 1-based rank in the whole gallery ranking (also when a class filter hides others). */
   rank: number
   image: ImageRef
   similarity: number
@@ -13,10 +21,25 @@ export interface Neighbour {
 export interface QueryResult {
   query: ImageRef | null
   neighbours: Neighbour[]
-  /** Ground-truth images of the query's class that are not in the top K. */
-  missed: ImageRef[]
+  /** Ground-truth images of the query's class that are not in the top K, best first. */
+  missed: MissedImage[]
   /** Average precision of this query over its class (null for an external image). */
   ap: number | null
+}
+
+/** A ground-truth image outside the top K and where the ranking put it. */
+export interface MissedImage {
+  image: ImageRef
+  /** 1-based rank in the gallery ranking (the query excluded). */
+  rank: number
+  similarity: number
+}
+
+/** A class of a gallery and how many of its images are in it. */
+export interface GalleryClass {
+  classId: number
+  className: string
+  count: number
 }
 
 export interface WorstQuery {
@@ -113,28 +136,50 @@ export interface MapPoint {
   y: number
 }
 
+/** Only neighbours of these classes (the ranks stay those of the whole gallery). */
+const ClassIds = z.array(Id).min(1).max(1000).optional()
+
 export const retrievalSchemas = {
-  query: z.object({ runId: Id, imageId: Id, k: z.number().int().min(1).max(200).default(16) }),
+  query: z.object({
+    runId: Id,
+    imageId: Id,
+    k: z.number().int().min(1).max(200).default(16),
+    gallery: GalleryScope.default('test'),
+    classIds: ClassIds
+  }),
   /** Embeds an image from disk (path) or dropped bytes (base64) with the run's model. */
   queryExternal: z
     .object({
       runId: Id,
       path: z.string().min(1).optional(),
       dataBase64: z.string().min(1).max(30_000_000).optional(),
-      k: z.number().int().min(1).max(200).default(16)
+      k: z.number().int().min(1).max(200).default(16),
+      gallery: GalleryScope.default('test'),
+      classIds: ClassIds
     })
     .refine((v) => v.path !== undefined || v.dataBase64 !== undefined, {
       message: 'give either path or dataBase64',
       path: ['path']
     }),
   worst: z.object({ runId: Id, limit: z.number().int().min(1).max(500).default(20) }),
+  /** A page of the images of a gallery (default the test split), the query candidates. */
   testImages: z.object({
     runId: Id,
+    gallery: GalleryScope.default('test'),
     search: z.string().max(200).optional(),
     offset: z.number().int().min(0).default(0),
     limit: z.number().int().min(1).max(2000).default(200)
   }),
   perClass: z.object({ runId: Id }),
+  /** The classes of a gallery with their image counts, in class order (the class filter). */
+  galleryClasses: z.object({ runId: Id, gallery: GalleryScope.default('test') }),
+  /**
+   * Makes a gallery ready to query: the test split always is; the train split and the whole
+   * dataset need every image embedded once (cached in the run folder). Starts that as a job
+   * ('embed', progress in `job` events, cancel with datasets.cancelJob) and returns its id, or
+   * null when the gallery is ready.
+   */
+  prepareGallery: z.object({ runId: Id, gallery: GalleryScope.default('test') }),
   compare: z.object({ runIds: z.array(Id).min(2).max(8) }),
   flipped: z.object({ runA: Id, runB: Id }),
   embeddingMap: z.object({ runId: Id, method: z.enum(['pca', 'umap']).default('pca') })
@@ -149,6 +194,8 @@ export type RetrievalService = ServiceOf<
     worst: WorstQuery[]
     testImages: { total: number; images: ImageRef[] }
     perClass: ClassRecall[]
+    galleryClasses: GalleryClass[]
+    prepareGallery: { jobId: string | null }
     compare: Comparison
     flipped: FlippedQueries
     embeddingMap: MapPoint[]
