@@ -121,7 +121,13 @@ export async function probeRun(
   // Measured on the backend the run will use, so the estimate is the chosen device's.
   const report = await initBackend({ device: cfg.device })
   const warnings: string[] = []
-  const plan = planSelection(job.train, cfg.modelSelection, cfg.valRatio, cfg.seed)
+  const plan = planSelection(
+    job.train,
+    cfg.modelSelection,
+    cfg.valRatio,
+    cfg.seed,
+    cfg.acceptSmallValidation
+  )
   if (cfg.modelSelection === 'test')
     warnings.push('Model selection on the test split gives optimistic test metrics.')
   if (plan.skipReason)
