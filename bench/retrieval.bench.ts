@@ -80,17 +80,20 @@ async function main(): Promise<void> {
 
   const svc = createRetrievalService(ctx)
   const out: Record<string, number | string> = { n: N, d: D, classes: C }
-  ;[out.firstQuerySec] = await time(() => svc.query({ runId, imageId: ids[0], k: 16 }))
+  ;[out.firstQuerySec] = await time(() =>
+    svc.query({ runId, imageId: ids[0], k: 16, gallery: 'test' })
+  )
   const [warm] = await time(async () => {
-    for (let i = 1; i <= 20; i++) await svc.query({ runId, imageId: ids[i * 7], k: 16 })
+    for (let i = 1; i <= 20; i++)
+      await svc.query({ runId, imageId: ids[i * 7], k: 16, gallery: 'test' })
   })
   out.queryMs = (warm / 20) * 1000
   ;[out.worstComputedSec] = await time(() => svc.worst({ runId, limit: 20 }))
   ;[out.perClassSec] = await time(() => svc.perClass({ runId }))
-  ;[out.pcaColdSec] = await time(() => svc.embeddingMap({ runId, method: 'pca' }))
-  ;[out.pcaCachedSec] = await time(() => svc.embeddingMap({ runId, method: 'pca' }))
-  ;[out.umapColdSec] = await time(() => svc.embeddingMap({ runId, method: 'umap' }))
-  ;[out.umapCachedSec] = await time(() => svc.embeddingMap({ runId, method: 'umap' }))
+  ;[out.pcaColdSec] = await time(() => svc.embeddingMap({ runId, method: 'pca', scope: 'test' }))
+  ;[out.pcaCachedSec] = await time(() => svc.embeddingMap({ runId, method: 'pca', scope: 'test' }))
+  ;[out.umapColdSec] = await time(() => svc.embeddingMap({ runId, method: 'umap', scope: 'test' }))
+  ;[out.umapCachedSec] = await time(() => svc.embeddingMap({ runId, method: 'umap', scope: 'test' }))
   out.rssMb = Math.round(process.memoryUsage().rss / 2 ** 20)
   svc.dispose()
   closeContext(ctx)

@@ -24,10 +24,41 @@ export const BAD_PAYLOADS: BadPayload[] = [
     message: /k: Too small/
   },
   {
+    channel: 'retrieval.query',
+    payload: { runId: 1, imageId: 2, gallery: 'everything', classIds: [] },
+    paths: ['gallery', 'classIds'],
+    message: /gallery: Invalid option.*classIds: Too small/
+  },
+  {
+    channel: 'retrieval.testImages',
+    payload: { runId: 1, gallery: 'train ' },
+    paths: ['gallery'],
+    message: /gallery: Invalid option/
+  },
+  {
+    channel: 'retrieval.prepareGallery',
+    payload: { runId: 1, gallery: 'validation' },
+    paths: ['gallery'],
+    message: /gallery: Invalid option/
+  },
+  {
     channel: 'retrieval.compare',
     payload: { runIds: [1] },
     paths: ['runIds'],
     message: /runIds: Too small/
+  },
+  {
+    channel: 'retrieval.embeddingMap',
+    payload: { runId: 1, scope: 'everything', method: 'tsne' },
+    paths: ['method', 'scope'],
+    message:
+      /method: Invalid option: expected one of "pca"\|"umap".*scope: Invalid option: expected one of "test"\|"dataset"/
+  },
+  {
+    channel: 'retrieval.embeddingMap',
+    payload: { runId: 1, scop: 'dataset' },
+    paths: ['(payload)'],
+    message: /Unrecognized key: "scop"/
   },
   {
     channel: 'retrieval.queryExternal',
@@ -64,6 +95,12 @@ export const BAD_PAYLOADS: BadPayload[] = [
     payload: { id: 1, split: { kind: 'class-ratio', trainRatio: 1.5 } },
     paths: ['split.trainRatio'],
     message: /split\.trainRatio: Too big/
+  },
+  {
+    channel: 'audit.report',
+    payload: { runId: 1, k: 0, threshold: 1.5 },
+    paths: ['k', 'threshold'],
+    message: /k: Too small.*threshold: Too big/
   }
 ]
 

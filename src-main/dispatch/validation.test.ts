@@ -44,7 +44,12 @@ describe('validation at the edge', () => {
   it('hands the service the parsed output: defaults applied, nested configs included', async () => {
     const s = spyServices()
     await dispatch(s, 'retrieval.query', { runId: 3, imageId: 4 })
-    expect(spyOf(s, 'retrieval.query')).toHaveBeenCalledWith({ runId: 3, imageId: 4, k: 16 })
+    expect(spyOf(s, 'retrieval.query')).toHaveBeenCalledWith({
+      runId: 3,
+      imageId: 4,
+      k: 16,
+      gallery: 'test'
+    })
     await dispatch(s, 'runs.start', smallConfig(2))
     expect(spyOf(s, 'runs.start')).toHaveBeenCalledWith(TrainConfig.parse(smallConfig(2)))
     const sweep = { base: smallConfig(2), axes: [{ param: 'tau', values: [4, 8] }] }

@@ -152,6 +152,48 @@ describe('loadDatasetEmbeddings', () => {
     expect(existsSync(join(runDirOf(f.ctx, f.runId), META_FILE))).toBe(false)
   }, 120_000)
 
+  it('shares one embedding between concurrent callers; one caller aborting does not stop the other', async () => {
+    dropCache()
+    loads = 0
+    const before = tf.memory().numTensors
+    const seenA: number[] = []
+    const seenB: number[] = []
+    const [a, b] = await Promise.all([
+      loadDatasetEmbeddings(f.ctx, f.runId, {
+        loadModel,
+        batchSize: 2,
+        onProgress: (d) => seenA.push(d)
+      }),
+      loadDatasetEmbeddings(f.ctx, f.runId, {
+        loadModel,
+        batchSize: 2,
+        onProgress: (d) => seenB.push(d)
+      })
+    ])
+    expect(loads).toBe(1)
+    expect(b.data).toEqual(a.data)
+    expect(seenA.at(-1)).toBe(18)
+    expect(seenB.at(-1)).toBe(18)
+
+    dropCache()
+    loads = 0
+    const quitter = new AbortController()
+    const first = loadDatasetEmbeddings(f.ctx, f.runId, {
+      loadModel,
+      batchSize: 2,
+      signal: quitter.signal,
+      onProgress: (d) => {
+        if (d > 9) quitter.abort()
+      }
+    }).catch((e: unknown) => e)
+    const second = loadDatasetEmbeddings(f.ctx, f.runId, { loadModel, batchSize: 2 })
+    expect(await first).toBeInstanceOf(CancelledError)
+    expect((await second).imageIds.length).toBe(18)
+    expect(loads).toBe(1)
+    expect(existsSync(join(runDirOf(f.ctx, f.runId), META_FILE))).toBe(true)
+    expect(tf.memory().numTensors).toBe(before)
+  }, 120_000)
+
   it('says clearly why a run cannot be embedded', async () => {
     await expect(loadDatasetEmbeddings(f.ctx, 9999)).rejects.toMatchObject({
       code: 'not_found',

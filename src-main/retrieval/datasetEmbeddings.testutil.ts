@@ -54,8 +54,9 @@ export async function makeEmbeddingFixture(): Promise<EmbeddingFixture> {
   const root = join(dir, 'images')
   const db = ctx.db
   const datasetId = Number(
-    db.prepare(`INSERT INTO datasets (name, root, format) VALUES ('squares', ?, 'folder')`).run(root)
-      .lastInsertRowid
+    db
+      .prepare(`INSERT INTO datasets (name, root, format) VALUES ('squares', ?, 'folder')`)
+      .run(root).lastInsertRowid
   )
   const train: EmbeddingFixture['train'] = []
   const test: EmbeddingFixture['test'] = []

@@ -14,9 +14,10 @@ import { UnavailableError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import { CancelledError } from '../app/jobs'
 import { getDatasetItems } from '../datasets/queries'
-import { readGallery, writeGallery } from '../ml/eval/gallery'
+import { readGallery, readGalleryHeader, writeGallery } from '../ml/eval/gallery'
 import { RunsRepo } from '../runs/repo'
 import { galleryFileOf, readGalleryFile, runDirOf } from './galleryIo'
+import { trainRowsFromFeatures } from './datasetFeatures'
 import type { RunModel } from './models'
 import { RetrievalRepo } from './repo'
 
@@ -42,7 +43,10 @@ export interface DatasetEmbeddingsOptions {
   signal?: AbortSignal
   /** Loads the run's selected model; defaults to runs/inference loadRunModel (tests inject). */
   loadModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
-  /** Images per model call (bounds decoded pixels in memory); default 64. */
+  /**
+   * Images per model call: bounds the decoded pixels in memory and how long one batch holds the
+   * event loop (TF.js runs in-process). Default 16.
+   */
   batchSize?: number
 }
 
@@ -55,7 +59,8 @@ export const DATA_FILE = 'dataset-embeddings.bin'
 export const META_FILE = 'dataset-embeddings.json'
 const META_VERSION = 1
 
-interface Rows {
+/** The rows of a run's dataset embeddings, with the paths of the train images. */
+export interface Rows {
   imageIds: Int32Array
   classIds: Int32Array
   split: Uint8Array
@@ -107,7 +112,13 @@ function datasetRows(ctx: AppContext, runId: number): Rows {
     classIds[r] = ref!.classId
     split[r] = TEST
   })
-  return { imageIds, classIds, split, trainPaths: train.map((i) => i.absPath), nTrain: train.length }
+  return {
+    imageIds,
+    classIds,
+    split,
+    trainPaths: train.map((i) => i.absPath),
+    nTrain: train.length
+  }
 }
 
 /** What the cache is valid for: the run's evaluation, its model and the rows. */
@@ -172,14 +183,54 @@ function normalizeRows(data: Float32Array, n: number, d: number): void {
   }
 }
 
+/** The rows loadDatasetEmbeddings gives for the run, without embedding anything (SQL only). */
+export function datasetEmbeddingRows(
+  ctx: AppContext,
+  runId: number
+): Pick<DatasetEmbeddings, 'imageIds' | 'classIds' | 'split'> {
+  const { imageIds, classIds, split } = datasetRows(ctx, runId)
+  return { imageIds, classIds, split }
+}
+
+/** Whether loadDatasetEmbeddings would only read its cache (nothing to embed). */
+export function datasetEmbeddingsCached(ctx: AppContext, runId: number): boolean {
+  const rows = datasetRows(ctx, runId)
+  const dir = runDirOf(ctx, runId)
+  try {
+    const meta = JSON.parse(readFileSync(join(dir, META_FILE), 'utf8')) as {
+      version?: number
+      key?: string
+    }
+    if (meta.version !== META_VERSION || meta.key !== cacheKey(ctx, runId, rows)) return false
+    return readGalleryHeader(join(dir, DATA_FILE)).n === rows.imageIds.length
+  } catch {
+    return false
+  }
+}
+
 const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
+
+/** One embedding in progress, shared by every caller that asks for the same run and key. */
+interface Work {
+  promise: Promise<{ data: Float32Array; dim: number }>
+  controller: AbortController
+  listeners: Set<(done: number, total: number) => void>
+  /** The last progress reported, for a caller that joins late. */
+  last: [number, number] | null
+  /** Callers still waiting; the work is aborted when the last of them aborts. */
+  waiting: number
+}
+const inflight = new Map<string, Work>()
 
 /**
  * Every image of the run's dataset embedded with its selected model (see DatasetEmbeddings).
  * Reads the cache in the run folder when it is still valid; otherwise embeds the train images
  * in batches (the event loop runs between batches), reuses the test gallery file, and writes
- * the cache. Throws NotFoundError for an unknown run, UnavailableError for a run without a test
- * evaluation or whose model or gallery cannot be used, CancelledError when `signal` aborts.
+ * the cache. Concurrent calls for the same run share one embedding (the first caller's model
+ * loader and batch size); each caller's abort only stops its own wait, and the embedding stops
+ * when every caller has aborted. Throws NotFoundError for an unknown run, UnavailableError for a
+ * run without a test evaluation or whose model or gallery cannot be used, CancelledError when
+ * `signal` aborts.
  */
 export async function loadDatasetEmbeddings(
   ctx: AppContext,
@@ -203,7 +254,86 @@ export async function loadDatasetEmbeddings(
     opts.onProgress?.(n, n)
     return result(cached, cached.length / n)
   }
+  const cancelled = (): CancelledError => new CancelledError('embedding the dataset was cancelled')
+  if (opts.signal?.aborted) throw cancelled()
 
+  const id = `${dir}|${key}`
+  let work = inflight.get(id)
+  if (!work) {
+    const controller = new AbortController()
+    const w: Work = {
+      controller,
+      listeners: new Set(),
+      last: null,
+      waiting: 0,
+      promise: Promise.resolve({ data: new Float32Array(0), dim: 0 })
+    }
+    w.promise = embedRows(ctx, runId, rows, {
+      signal: controller.signal,
+      loadModel: opts.loadModel,
+      batchSize: opts.batchSize,
+      onProgress: (done, total) => {
+        w.last = [done, total]
+        for (const l of w.listeners) l(done, total)
+      }
+    })
+      .then((out) => {
+        writeCache(dir, key, out.data, n, out.dim)
+        return out
+      })
+      .finally(() => {
+        if (inflight.get(id) === w) inflight.delete(id)
+      })
+    // Every caller handles the outcome; this keeps a rejection nobody waits for any more quiet.
+    w.promise.catch(() => {})
+    inflight.set(id, w)
+    work = w
+  }
+  const w = work
+  const listener = opts.onProgress
+  if (listener) {
+    if (w.last) listener(w.last[0], w.last[1])
+    w.listeners.add(listener)
+  }
+  w.waiting++
+  let onAbort: (() => void) | null = null
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => {
+      w.waiting--
+      if (w.waiting > 0) {
+        reject(cancelled())
+        return
+      }
+      w.controller.abort()
+      // A caller that comes now starts afresh instead of joining a stopping embedding.
+      if (inflight.get(id) === w) inflight.delete(id)
+      // The last caller returns once the embedding has stopped and freed the model.
+      void w.promise.then(
+        () => reject(cancelled()),
+        () => reject(cancelled())
+      )
+    }
+    opts.signal?.addEventListener('abort', onAbort, { once: true })
+  })
+  aborted.catch(() => {})
+  try {
+    const out = await Promise.race([w.promise, aborted])
+    return result(out.data, out.dim)
+  } finally {
+    if (listener) w.listeners.delete(listener)
+    if (onAbort) opts.signal?.removeEventListener('abort', onAbort)
+    if (!opts.signal?.aborted) w.waiting--
+  }
+}
+
+/** Embeds the train rows and copies the test rows from the gallery file (see above). */
+async function embedRows(
+  ctx: AppContext,
+  runId: number,
+  rows: Rows,
+  opts: DatasetEmbeddingsOptions
+): Promise<{ data: Float32Array; dim: number }> {
+  const n = rows.imageIds.length
   const checkAbort = (): void => {
     if (opts.signal?.aborted) throw new CancelledError('embedding the dataset was cancelled')
   }
@@ -228,7 +358,17 @@ export async function loadDatasetEmbeddings(
   let done = nTest
   opts.onProgress?.(done, n)
 
-  if (rows.nTrain > 0) {
+  // A frozen run's train rows from the trainer's feature cache: only the head runs (fast).
+  const fromFeatures =
+    rows.nTrain > 0 && !opts.loadModel
+      ? await trainRowsFromFeatures(ctx, runId, rows, dim, checkAbort, (k) => {
+          opts.onProgress?.(nTest + k, n)
+        })
+      : null
+  if (fromFeatures) {
+    data.set(fromFeatures, 0)
+    normalizeRows(data, rows.nTrain, dim)
+  } else if (rows.nTrain > 0) {
     const load = opts.loadModel ?? defaultLoadModel
     let model: RunModel
     try {
@@ -243,7 +383,7 @@ export async function loadDatasetEmbeddings(
           `the model of run ${runId} gives ${model.dim}-d embeddings but its gallery has ${dim}-d rows; evaluate the run again`
         )
       }
-      const batch = Math.max(1, opts.batchSize ?? 64)
+      const batch = Math.max(1, opts.batchSize ?? 16)
       for (let start = 0; start < rows.nTrain; start += batch) {
         checkAbort()
         const paths = rows.trainPaths.slice(start, start + batch)
@@ -277,6 +417,5 @@ export async function loadDatasetEmbeddings(
     }
     normalizeRows(data, rows.nTrain, dim)
   }
-  writeCache(dir, key, data, n, dim)
-  return result(data, dim)
+  return { data, dim }
 }

@@ -100,6 +100,10 @@ export class RetrievalRepo {
          LEFT JOIN classes c ON c.id = i.class_id
          WHERE g.run_id = ? ORDER BY g.idx`
       ),
+      datasetRefs: db.prepare(
+        `SELECT ${REF_COLUMNS}, c.ordinal AS ordinal FROM images i
+         JOIN classes c ON c.id = i.class_id WHERE i.dataset_id = ?`
+      ),
       queries: db.prepare(
         'SELECT image_id, ap, correct_at1 FROM run_queries WHERE run_id = ? ORDER BY image_id'
       ),
@@ -142,7 +146,11 @@ export class RetrievalRepo {
       baselineMetrics: parseJson<Metrics>(r.baseline_metrics),
       rawMetrics: parseJson<Metrics>(r.raw_metrics),
       testFrom:
-        r.test_metrics === null ? null : r.test_from === 'best-checkpoint' ? 'best-checkpoint' : 'final'
+        r.test_metrics === null
+          ? null
+          : r.test_from === 'best-checkpoint'
+            ? 'best-checkpoint'
+            : 'final'
     }
   }
 
@@ -168,6 +176,12 @@ export class RetrievalRepo {
       refs.push(r.id === null ? null : toRef(r))
     })
     return { imageIds, refs }
+  }
+
+  /** Every image of a dataset as an ImageRef, with its class's ordinal, by image id. */
+  datasetRefs(datasetId: number): Map<number, { ref: ImageRef; ordinal: number }> {
+    const rows = this.s.datasetRefs.all(datasetId) as (RefRow & { ordinal: number })[]
+    return new Map(rows.map((r) => [r.id as number, { ref: toRef(r), ordinal: r.ordinal }]))
   }
 
   /** Every per-query result of the run's final evaluation, by image id. */

@@ -48,7 +48,17 @@ describe('retrieval.query', () => {
         (id, row) =>
           row !== q && classOf.get(id) === cls && !res.neighbours.some((n) => n.image.id === id)
       )
-      expect(res.missed.map((m) => m.id).sort()).toEqual(expectedMissed.sort())
+      expect(res.missed.map((m) => m.image.id).sort()).toEqual(expectedMissed.sort())
+      // Each missed image's rank is its 1-based place in the naive ranking (beyond K).
+      for (const m of res.missed) {
+        const place = ref.findIndex((r) => imageIds[r.row] === m.image.id)
+        expect(m.rank).toBe(place + 1)
+        expect(m.rank).toBeGreaterThan(3)
+        expect(m.similarity).toBeCloseTo(ref[place].sim, 5)
+      }
+      expect(res.missed.map((m) => m.rank)).toEqual(
+        [...res.missed.map((m) => m.rank)].sort((a, b) => a - b)
+      )
       const stored = naiveQueries(galleryA, imageIds).find((r) => r.imageId === imageIds[q])
       if (stored) expect(res.ap).toBeCloseTo(stored.ap, 10)
       else expect(res.ap).toBeNull()

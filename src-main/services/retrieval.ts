@@ -7,8 +7,9 @@
 import type {
   ClassRecall,
   Comparison,
+  EmbeddingMap,
   FlippedQueries,
-  MapPoint,
+  GalleryScope,
   Neighbour,
   QueryResult,
   RetrievalService,
@@ -17,10 +18,19 @@ import type {
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
-import { embeddingMap } from '../retrieval/embeddingMap'
-import { InvalidError, UnavailableError } from '../../src-preload/contract/errors'
-import { GalleryStore, type GalleryMeta } from '../retrieval/galleries'
-import { runDirOf } from '../retrieval/galleryIo'
+import { invalidField, InvalidError, UnavailableError } from '../../src-preload/contract/errors'
+import { GalleryStore, type GalleryMeta, type LoadedGallery } from '../retrieval/galleries'
+import {
+  classCounts,
+  DatasetGalleryStore,
+  rowInGallery,
+  SCOPE_WORDS
+} from '../retrieval/datasetGalleries'
+import {
+  loadDatasetEmbeddings,
+  type DatasetEmbeddingsOptions
+} from '../retrieval/datasetEmbeddings'
+import { EmbeddingMaps, type DatasetEmbeddingsLoader } from '../retrieval/mapService'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
 import type { AppContext } from '../app/context'
@@ -32,6 +42,12 @@ export interface RetrievalOptions {
   loadRunModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
   /** Most run models kept loaded for external queries. */
   maxModels?: number
+  /** Loads a run's model to embed its train images (train/whole galleries); defaults to runs/inference. */
+  loadDatasetModel?: DatasetEmbeddingsOptions['loadModel']
+  /** Embeds a run's whole dataset for the dataset-wide map; defaults to retrieval/datasetEmbeddings. */
+  loadDatasetEmbeddings?: DatasetEmbeddingsLoader
+  /** Largest UMAP fit of a map before it samples (tests make it small). */
+  umapFitLimit?: number
 }
 
 /** The retrieval service plus a dispose for shutdown (frees cached galleries and models). */
@@ -39,6 +55,8 @@ export type RetrievalServiceImpl = RetrievalService & {
   dispose(): void
   /** Run ids whose gallery embeddings are in memory, least recently used first. */
   loadedGalleries(): number[]
+  /** Run ids whose train/whole-dataset galleries are in memory. */
+  loadedDatasetGalleries(): number[]
 }
 
 async function defaultLoadRunModel(ctx: AppContext, runId: number): Promise<RunModel> {
@@ -53,6 +71,7 @@ export function createRetrievalService(
 ): RetrievalServiceImpl {
   const repo = new RetrievalRepo(ctx.db)
   const store = new GalleryStore(ctx, repo)
+  const datasetStore = new DatasetGalleryStore(ctx, repo, opts.loadDatasetModel)
   const load = opts.loadRunModel ?? defaultLoadRunModel
   // Keyed by run and finish time: a run trained or evaluated again gets its new model.
   const models = new ModelCache(async (key) => {
@@ -67,7 +86,40 @@ export function createRetrievalService(
     }
   }, opts.maxModels ?? 2)
 
+  const maps = new EmbeddingMaps(ctx, repo, store, {
+    loadDatasetEmbeddings: opts.loadDatasetEmbeddings ?? loadDatasetEmbeddings,
+    umapFitLimit: opts.umapFitLimit
+  })
+
   const refAt = (meta: GalleryMeta, row: number): ImageRef => meta.refs[row]
+
+  /** The run's gallery of a scope (the train and whole-dataset ones may embed first, as a job). */
+  const galleryOf = async (run: RunInfo, scope: GalleryScope): Promise<LoadedGallery> => {
+    if (scope === 'test') return store.gallery(run)
+    store.requireGallery(run)
+    return datasetStore.gallery(run, scope)
+  }
+
+  /** keep[row] = 1 for rows of the chosen classes; a class not in the gallery is a 400. */
+  const classMask = (g: LoadedGallery, classIds: number[], scope: GalleryScope): Uint8Array => {
+    const want = new Set(classIds)
+    const keep = new Uint8Array(g.meta.classIds.length)
+    const seen = new Set<number>()
+    g.meta.classIds.forEach((c, r) => {
+      if (want.has(c)) {
+        keep[r] = 1
+        seen.add(c)
+      }
+    })
+    const unknown = classIds.filter((c) => !seen.has(c))
+    if (unknown.length) {
+      throw invalidField(
+        'classIds',
+        `class${unknown.length > 1 ? 'es' : ''} ${unknown.join(', ')} ha${unknown.length > 1 ? 've' : 's'} no images in ${SCOPE_WORDS[scope]} of run ${g.meta.runId}`
+      )
+    }
+    return keep
+  }
 
   /** Query records indexed by image id. */
   const byImage = (records: QueryRecord[]): Map<number, QueryRecord> =>
@@ -81,20 +133,31 @@ export function createRetrievalService(
      * with the evaluation's own engine so that it matches the run's MAP@R; null when R = 0.
      */
     async query(p) {
-      const { runId, imageId, k } = p
+      const { runId, imageId, k, gallery, classIds } = p
       const run = repo.run(runId)
-      const { meta, index } = store.gallery(run)
-      const row = store.rowOf(meta, imageId)
+      const g = await galleryOf(run, gallery)
+      const { meta, index } = g
+      const row =
+        gallery === 'test' ? store.rowOf(meta, imageId) : rowInGallery(meta, imageId, gallery)
+      const keep = classIds ? classMask(g, classIds, gallery) : null
       const det = index.detail(row, k)
+      // With a class filter: the top K of those classes, ranked as in the whole gallery.
+      const hits = keep
+        ? index.rankWithin(row, k, keep)
+        : det.neighbours.map((h, i) => ({ ...h, rank: i }))
       return {
         query: refAt(meta, row),
-        neighbours: det.neighbours.map((h, i) => ({
-          rank: i + 1,
+        neighbours: hits.map((h) => ({
+          rank: h.rank + 1,
           image: refAt(meta, h.index),
           similarity: h.similarity,
           correct: h.correct
         })),
-        missed: det.missed.map((m) => refAt(meta, m.index)),
+        missed: det.missed.map((m) => ({
+          image: refAt(meta, m.index),
+          rank: m.rank + 1,
+          similarity: m.similarity
+        })),
         ap: det.apAtR
       } satisfies QueryResult
     },
@@ -106,7 +169,8 @@ export function createRetrievalService(
     async queryExternal(p) {
       const input = p
       const run = repo.run(input.runId)
-      const g = store.gallery(run)
+      const g = await galleryOf(run, input.gallery)
+      const keep = input.classIds ? classMask(g, input.classIds, input.gallery) : null
       const image = await loadQueryImage({ path: input.path, dataBase64: input.dataBase64 })
       const key = `${run.id}|${run.finishedAt ?? ''}`
       const vec = await models.use(key, async (m) => {
@@ -125,11 +189,13 @@ export function createRetrievalService(
       }
       if (!vec.every(Number.isFinite))
         throw new Error(`the model of run ${run.id} produced a non-finite embedding`)
-      const hits = g.index.search(vec, input.k)
+      const hits = keep
+        ? g.index.rankWithin(vec, input.k, keep)
+        : g.index.search(vec, input.k).map((h, i) => ({ ...h, rank: i }))
       return {
         query: null,
-        neighbours: hits.map((h, i): Neighbour => ({
-          rank: i + 1,
+        neighbours: hits.map((h): Neighbour => ({
+          rank: h.rank + 1,
           image: refAt(g.meta, h.index),
           similarity: h.similarity,
           correct: false
@@ -157,12 +223,42 @@ export function createRetrievalService(
       }))
     },
 
-    /** A page of the run's test-gallery images, filtered by class name or file path (case-insensitive). */
+    /**
+     * A page of a gallery's images (default the test split) in class order, filtered by class
+     * name or file path (case-insensitive). Needs no embeddings, so the list shows at once.
+     */
     async testImages(p) {
-      const { runId, search, offset, limit } = p
+      const { runId, gallery, search, offset, limit } = p
       const run = repo.run(runId)
       store.requireGallery(run)
+      if (gallery !== 'test') return datasetStore.images(run, gallery, search, offset, limit)
       return repo.testImages(runId, search, offset, limit)
+    },
+
+    /** The classes of a gallery with their image counts, in class order. */
+    async galleryClasses(p) {
+      const { runId, gallery } = p
+      const run = repo.run(runId)
+      store.requireGallery(run)
+      if (gallery !== 'test') return datasetStore.classes(run, gallery)
+      const meta = store.meta(run)
+      const ordinals = run.datasetId === null ? null : repo.datasetRefs(run.datasetId)
+      return classCounts(
+        meta.refs,
+        meta.refs.map((r) => ordinals?.get(r.id)?.ordinal ?? 0)
+      )
+    },
+
+    /**
+     * Makes a gallery ready: null when it is, else the id of the job embedding the run's dataset
+     * (progress in `job` events; datasets.cancelJob stops it).
+     */
+    async prepareGallery(p) {
+      const { runId, gallery } = p
+      const run = repo.run(runId)
+      store.requireGallery(run)
+      if (gallery === 'test') return { jobId: null }
+      return { jobId: await datasetStore.prepare(run) }
     },
 
     /** Recall@1 per test class over the run's queries, worst class first (ties by name). */
@@ -230,20 +326,19 @@ export function createRetrievalService(
     },
 
     /**
-     * A 2-D map of the run's gallery embeddings: PCA (exact, deterministic) or UMAP (seeded),
-     * computed in a worker thread and cached in the run folder.
+     * A 2-D map of the run's test gallery or whole dataset: PCA (exact, deterministic) or UMAP
+     * (seeded), computed in a worker thread and cached in the run folder (retrieval/mapService.ts).
      */
-    async embeddingMap(p): Promise<MapPoint[]> {
-      const { runId, method } = p
-      const run = repo.run(runId)
-      const g = store.gallery(run)
-      return embeddingMap(g, runDirOf(ctx, run.id), method)
+    async embeddingMap(p): Promise<EmbeddingMap> {
+      return maps.get(p.runId, p.method, p.scope)
     },
 
     loadedGalleries: () => store.loadedRuns(),
+    loadedDatasetGalleries: () => datasetStore.loadedRuns(),
 
     dispose() {
       store.clear()
+      datasetStore.clear()
       models.clear()
       // The tfjs similarity engine keeps the last searched gallery on the backend.
       releaseEngineCaches()

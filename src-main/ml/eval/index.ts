@@ -34,6 +34,7 @@ export {
   type QueryDetail,
   type NeighbourHit,
   type MissedPositive,
+  type RankedHit,
   type RetrievalIndexOptions
 } from './metrics'
 export { kmeans, type KMeansOptions, type KMeansResult } from './kmeans'

@@ -385,6 +385,7 @@ export {
   type MissedPositive,
   type NeighbourHit,
   type QueryDetail,
+  type RankedHit,
   type RetrievalIndexOptions
 } from './retrievalIndex'
 import { RECALL_KS, RECALL_KS_SOP } from '../../../src-preload/contract/common'

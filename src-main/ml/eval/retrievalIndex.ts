@@ -24,6 +24,12 @@ export interface NeighbourHit {
   correct: boolean
 }
 
+/** A neighbour with its place in the whole ranking. */
+export interface RankedHit extends NeighbourHit {
+  /** 0-based rank among all gallery items (the query itself excluded). */
+  rank: number
+}
+
 /** A positive that is not in the top K. */
 export interface MissedPositive {
   index: number
@@ -139,7 +145,7 @@ export class RetrievalIndex {
       throw new RangeError(`k must be a positive integer, got ${k}`)
     assertFinite(vector, 'query')
     const q = l2NormalizeRows(vector, 1, this.d)
-    if (!this.half) return this.topFromRow(q, k, -1, excludeIds, null)
+    if (!this.half) return this.topFromRow(q, k, -1, this.mask(excludeIds), null)
     const { n, d } = this
     const mask = this.mask(excludeIds)
     const approx = this.row
@@ -162,7 +168,7 @@ export class RetrievalIndex {
       if (approx[j] + qn * slack[j] >= bound) cand.push(j)
     }
     // A poorly separating query: the full exact scan is cheaper than gathering rows.
-    if (cand.length > n / 8) return this.topFromRow(q, k, -1, excludeIds, null)
+    if (cand.length > n / 8) return this.topFromRow(q, k, -1, mask, null)
     const m = cand.length
     this.lastSearchScored = m
     const buf = new Float32Array(m * d)
@@ -185,7 +191,7 @@ export class RetrievalIndex {
       throw new RangeError(`query ${q} is not a gallery position`)
     const vec = this.data.subarray(q * this.d, (q + 1) * this.d)
     const label = this.labels ? this.labels[q] : null
-    const neighbours = this.topFromRow(vec, k, q, undefined, label)
+    const neighbours = this.topFromRow(vec, k, q, null, label)
     const out: QueryDetail = {
       neighbours,
       missed: [],
@@ -222,6 +228,59 @@ export class RetrievalIndex {
     return out
   }
 
+  /**
+   * Top k of the items that `keep` marks (keep[j] = 1), for gallery item `query` (itself
+   * excluded) or an external vector, each with its rank among all the items: a filtered view of
+   * the very ranking `detail` and `search` give (exact full scan, same tie rule).
+   */
+  rankWithin(query: number | ArrayLike<number>, k: number, keep: ArrayLike<number>): RankedHit[] {
+    if (keep.length !== this.n)
+      throw new RangeError(`keep has ${keep.length} entries, the gallery ${this.n} items`)
+    let vec: Float32Array
+    let self = -1
+    let label: number | null = null
+    if (typeof query === 'number') {
+      if (!Number.isInteger(query) || query < 0 || query >= this.n)
+        throw new RangeError(`query ${query} is not a gallery position`)
+      vec = this.data.subarray(query * this.d, (query + 1) * this.d)
+      self = query
+      label = this.labels ? this.labels[query] : null
+    } else {
+      if (query.length !== this.d)
+        throw new RangeError(`query has dimension ${query.length}, gallery ${this.d}`)
+      assertFinite(query, 'query')
+      vec = l2NormalizeRows(query, 1, this.d)
+    }
+    const mask = new Uint8Array(this.n)
+    for (let j = 0; j < this.n; j++) mask[j] = keep[j] ? 0 : 1
+    const hits = this.topFromRow(vec, k, self, mask, label)
+    // this.row now holds every similarity. Hits are in ranking order, and "item j comes before
+    // hit t" holds from some t on, so one binary search per item counts what precedes each hit.
+    const m = hits.length
+    const starts = new Int32Array(m + 1)
+    const row = this.row
+    for (let j = 0; j < this.n; j++) {
+      if (j === self) continue
+      const v = row[j]
+      let lo = 0
+      let hi = m
+      while (lo < hi) {
+        const t = (lo + hi) >> 1
+        const h = hits[t]
+        if (v > h.similarity || (v === h.similarity && j < h.index)) hi = t
+        else lo = t + 1
+      }
+      starts[lo]++
+    }
+    const out: RankedHit[] = []
+    let before = 0
+    for (let t = 0; t < m; t++) {
+      before += starts[t]
+      out.push({ ...hits[t], rank: before })
+    }
+    return out
+  }
+
   private mask(excludeIds: ArrayLike<number> | undefined): Uint8Array | null {
     if (!excludeIds || excludeIds.length === 0) return null
     const mask = new Uint8Array(this.n)
@@ -234,7 +293,7 @@ export class RetrievalIndex {
     vec: Float32Array,
     k: number,
     self: number,
-    excludeIds: ArrayLike<number> | undefined,
+    mask: Uint8Array | null,
     label: number | null
   ): NeighbourHit[] {
     if (!Number.isInteger(k) || k < 1)
@@ -244,7 +303,7 @@ export class RetrievalIndex {
     const kk = Math.min(k, this.n)
     const idx = new Int32Array(kk)
     const sims = new Float32Array(kk)
-    selectRow(this.row, 0, this.n, new TopK(kk), self, this.mask(excludeIds), idx, sims, 0)
+    selectRow(this.row, 0, this.n, new TopK(kk), self, mask, idx, sims, 0)
     const out: NeighbourHit[] = []
     for (let t = 0; t < kk; t++) {
       if (idx[t] < 0) break

@@ -1,7 +1,14 @@
 import { defineStore } from 'pinia'
 import { ref } from 'vue'
-import type { ImageRef, QueryResult, WorstQuery } from '../../../src-preload/contract'
+import type {
+  GalleryClass,
+  GalleryScope,
+  ImageRef,
+  QueryResult,
+  WorstQuery
+} from '../../../src-preload/contract'
 import { errorMessage, getApi } from '../api'
+import { useJobsStore } from './jobs'
 
 /** What was asked: an image of the test split, or an external image (with a preview URL). */
 export type QuerySource =
@@ -12,8 +19,19 @@ const PAGE = 120
 
 /** The retrieval browser: chosen run, query list, the current query's neighbours. */
 export const useRetrievalStore = defineStore('retrieval', () => {
+  // Created first, so that no progress event of an embedding job started here is missed.
+  useJobsStore()
   const runId = ref<number | null>(null)
   const k = ref(16)
+  /** What the query is ranked against: the test split, the train split or the whole dataset. */
+  const gallery = ref<GalleryScope>('test')
+  /** Show only neighbours of these classes (empty: all). */
+  const classIds = ref<number[]>([])
+  /** The classes of the current gallery, for the class filter. */
+  const classes = ref<GalleryClass[]>([])
+  /** Embedding jobs started for the chosen gallery (train split / whole dataset) of shown runs. */
+  const galleryJobs = ref<string[]>([])
+  const galleryError = ref<string | null>(null)
   const search = ref('')
   const testImages = ref<ImageRef[]>([])
   const testTotal = ref(0)
@@ -50,15 +68,91 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     testImages.value = []
     testTotal.value = 0
     compareResult.value = null
+    classes.value = []
     if (id === null) return
     const again = external && lastExternal?.label === external.label ? lastExternal.again() : null
-    await Promise.all([loadTestImages(), loadWorst(), again])
+    await Promise.all([loadTestImages(), loadWorst(), loadClasses(), prepareGallery(id), again])
   }
+
+  /**
+   * Chooses the gallery. The query list and classes follow; a query image is asked again by the
+   * caller (the route), an external image is ranked again here.
+   */
+  async function setGallery(scope: GalleryScope): Promise<void> {
+    if (gallery.value === scope) return
+    gallery.value = scope
+    classIds.value = []
+    result.value = null
+    compareResult.value = null
+    const external = source.value?.kind === 'external' ? source.value : null
+    if (source.value?.kind === 'image') source.value = null
+    if (runId.value === null) return
+    const again = external && lastExternal?.label === external.label ? lastExternal.again() : null
+    await Promise.all([
+      loadTestImages(),
+      loadClasses(),
+      prepareGallery(runId.value),
+      compareId.value !== null ? prepareGallery(compareId.value) : null,
+      again
+    ])
+  }
+
+  /** Sets the class filter; true when it changed (the caller ranks the query again). */
+  function setClassIds(ids: number[]): boolean {
+    const same =
+      ids.length === classIds.value.length && ids.every((c, i) => c === classIds.value[i])
+    if (!same) classIds.value = [...ids]
+    return !same
+  }
+
+  /** Ranks the current query again (after a filter change). */
+  async function requery(): Promise<void> {
+    const src = source.value
+    if (src?.kind === 'image') await queryImage(src.image)
+    else if (src?.kind === 'external' && lastExternal?.label === src.label)
+      await lastExternal.again()
+  }
+
+  /** Starts embedding a run's dataset when the chosen gallery needs it (progress via jobs). */
+  async function prepareGallery(id: number): Promise<void> {
+    galleryError.value = null
+    if (gallery.value === 'test') return
+    try {
+      const { jobId } = await getApi().retrieval.prepareGallery({
+        runId: id,
+        gallery: gallery.value
+      })
+      if (jobId && !galleryJobs.value.includes(jobId))
+        galleryJobs.value = [...galleryJobs.value, jobId]
+    } catch (err) {
+      galleryError.value = errorMessage(err)
+    }
+  }
+
+  /** The classes of the current gallery with their counts. */
+  async function loadClasses(): Promise<void> {
+    const id = runId.value
+    if (id === null) return
+    const scope = gallery.value
+    try {
+      const list = await getApi().retrieval.galleryClasses({ runId: id, gallery: scope })
+      if (runId.value === id && gallery.value === scope) classes.value = list
+    } catch (err) {
+      if (runId.value === id) galleryError.value = errorMessage(err)
+    }
+  }
+
+  /** Gallery and class filter of a query call (classIds only when filtering). */
+  const scopeArgs = (): { gallery: GalleryScope; classIds?: number[] } =>
+    classIds.value.length
+      ? { gallery: gallery.value, classIds: [...classIds.value] }
+      : { gallery: gallery.value }
 
   /** Chooses the run ranked beside the first (null: none) and ranks the current query with it. */
   async function setCompare(id: number | null): Promise<void> {
     if (compareId.value === id) return
     compareId.value = id
+    if (id !== null) void prepareGallery(id)
     await queryCompare()
   }
 
@@ -71,7 +165,12 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     compareError.value = null
     if (id === null || src?.kind !== 'image') return
     try {
-      const r = await getApi().retrieval.query({ runId: id, imageId: src.image.id, k: k.value })
+      const r = await getApi().retrieval.query({
+        runId: id,
+        imageId: src.image.id,
+        k: k.value,
+        ...scopeArgs()
+      })
       if (seq === compareSeq) compareResult.value = r
     } catch (err) {
       if (seq === compareSeq) compareError.value = errorMessage(err)
@@ -87,6 +186,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     try {
       const page = await getApi().retrieval.testImages({
         runId: id,
+        gallery: gallery.value,
         search: search.value.trim() || undefined,
         offset: 0,
         limit: PAGE
@@ -111,6 +211,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     try {
       const page = await getApi().retrieval.testImages({
         runId: id,
+        gallery: gallery.value,
         search: search.value.trim() || undefined,
         offset: testImages.value.length,
         limit: PAGE
@@ -162,7 +263,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     if (id === null) return
     await Promise.all([
       run({ kind: 'image', image }, () =>
-        getApi().retrieval.query({ runId: id, imageId: image.id, k: k.value })
+        getApi().retrieval.query({ runId: id, imageId: image.id, k: k.value, ...scopeArgs() })
       ),
       // run() has set the source synchronously, so the second run ranks the same image
       queryCompare()
@@ -180,7 +281,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
         label: `image ${imageId}`,
         previewUrl: getApi().mediaUrl('thumb', imageId)
       },
-      () => getApi().retrieval.query({ runId: id, imageId, k: k.value })
+      () => getApi().retrieval.query({ runId: id, imageId, k: k.value, ...scopeArgs() })
     )
     if (seq === querySeq && result.value?.query) {
       source.value = { kind: 'image', image: result.value.query }
@@ -195,7 +296,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     lastExternal = { label, again: () => queryBytes(dataBase64, label, previewUrl) }
     compareResult.value = null
     await run({ kind: 'external', label, previewUrl }, () =>
-      getApi().retrieval.queryExternal({ runId: id, dataBase64, k: k.value })
+      getApi().retrieval.queryExternal({ runId: id, dataBase64, k: k.value, ...scopeArgs() })
     )
   }
 
@@ -206,13 +307,23 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     lastExternal = { label: path, again: () => queryPath(path) }
     compareResult.value = null
     await run({ kind: 'external', label: path, previewUrl: null }, () =>
-      getApi().retrieval.queryExternal({ runId: id, path, k: k.value })
+      getApi().retrieval.queryExternal({ runId: id, path, k: k.value, ...scopeArgs() })
     )
   }
 
   return {
     runId,
     k,
+    gallery,
+    classIds,
+    classes,
+    galleryJobs,
+    galleryError,
+    setGallery,
+    setClassIds,
+    requery,
+    prepareGallery,
+    loadClasses,
     search,
     testImages,
     testTotal,
