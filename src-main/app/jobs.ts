@@ -27,15 +27,20 @@ export class JobRunner {
     private throttleMs = 125
   ) {}
 
-  /** Starts `fn` in the background and returns the job id at once. */
+  /**
+   * Starts `fn` in the background and returns the job id at once. `targetId`, when known up
+   * front, is in every event of the job (so a view can follow the job of its run).
+   */
   start(
     kind: JobProgress['kind'],
     message: string,
-    fn: (job: JobHandle) => Promise<{ targetId?: number } | void>
+    fn: (job: JobHandle) => Promise<{ targetId?: number } | void>,
+    targetId?: number
   ): string {
     const id = randomUUID()
     const abort = new AbortController()
     const state: JobProgress = { jobId: id, kind, message, done: 0, total: 0, status: 'running' }
+    if (targetId !== undefined) state.targetId = targetId
     this.jobs.set(id, { state, abort })
     let last = 0
     const handle: JobHandle = {

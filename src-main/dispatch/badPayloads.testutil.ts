@@ -48,6 +48,19 @@ export const BAD_PAYLOADS: BadPayload[] = [
     message: /runIds: Too small/
   },
   {
+    channel: 'retrieval.embeddingMap',
+    payload: { runId: 1, scope: 'everything', method: 'tsne' },
+    paths: ['method', 'scope'],
+    message:
+      /method: Invalid option: expected one of "pca"\|"umap".*scope: Invalid option: expected one of "test"\|"dataset"/
+  },
+  {
+    channel: 'retrieval.embeddingMap',
+    payload: { runId: 1, scop: 'dataset' },
+    paths: ['(payload)'],
+    message: /Unrecognized key: "scop"/
+  },
+  {
     channel: 'retrieval.queryExternal',
     payload: { runId: 1 },
     paths: ['path'],

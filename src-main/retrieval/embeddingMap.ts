@@ -1,41 +1,65 @@
 /**
- * The embedding map of a run: a 2-D projection of its gallery, computed off the main thread and
- * cached as JSON in the run folder (one file per method), keyed by the gallery file's size and
- * mtime so that a re-evaluated run gets a fresh map.
+ * The projection behind an embedding map: computed off the main thread and cached as JSON in the
+ * run folder (one file per scope and method), keyed by where the rows came from (the gallery
+ * file's size and mtime, or a fingerprint of the dataset embeddings) so that a re-evaluated run
+ * gets a fresh map.
  */
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import type { MapPoint } from '../../src-preload/contract/retrieval'
-import type { LoadedGallery } from './galleries'
+import type { MapScope } from '../../src-preload/contract/retrieval'
 import type { ProjectionMethod } from './projection'
+import type { ProjectionResult } from './projectionJob'
 import { runProjection } from './projectionRunner'
 
 /** Bumped when the projection code changes in a way that changes maps. */
-export const MAP_CACHE_VERSION = 1
+export const MAP_CACHE_VERSION = 2
 /** Seed of the UMAP random source (fixed so that a run's map is reproducible). */
 export const UMAP_SEED = 42
+
+/** The rows to project: image ids per row and the L2-normalised row-major embeddings. */
+export interface MapRows {
+  imageIds: ArrayLike<number>
+  data: Float32Array
+  n: number
+  d: number
+  /** Identifies the rows' source; a cached map with another key is stale. */
+  key: string
+}
 
 interface MapCacheFile {
   version: number
   method: ProjectionMethod
-  fileKey: string
+  key: string
   imageIds: number[]
   coords: number[]
+  fitted: number | null
 }
 
 /** The cache file of a run's map. */
-export function mapCacheFile(runDir: string, method: ProjectionMethod): string {
-  return join(runDir, `embedding-map-${method}.json`)
+export function mapCacheFile(
+  runDir: string,
+  method: ProjectionMethod,
+  scope: MapScope = 'test'
+): string {
+  return join(
+    runDir,
+    scope === 'test' ? `embedding-map-${method}.json` : `embedding-map-dataset-${method}.json`
+  )
 }
 
-function readCache(file: string, g: LoadedGallery, method: ProjectionMethod): Float64Array | null {
+/** The cached projection of these rows, or null when there is none or it is stale. */
+export function readMapCache(
+  file: string,
+  rows: MapRows,
+  method: ProjectionMethod
+): ProjectionResult | null {
   try {
     const c = JSON.parse(readFileSync(file, 'utf8')) as MapCacheFile
-    const ids = g.meta.imageIds
+    const ids = rows.imageIds
     if (
       c.version !== MAP_CACHE_VERSION ||
       c.method !== method ||
-      c.fileKey !== g.fileKey ||
+      c.key !== rows.key ||
       !Array.isArray(c.imageIds) ||
       c.imageIds.length !== ids.length ||
       !Array.isArray(c.coords) ||
@@ -44,7 +68,7 @@ function readCache(file: string, g: LoadedGallery, method: ProjectionMethod): Fl
     ) {
       return null
     }
-    return Float64Array.from(c.coords)
+    return { coords: Float64Array.from(c.coords), fitted: c.fitted ?? null }
   } catch {
     return null
   }
@@ -52,16 +76,17 @@ function readCache(file: string, g: LoadedGallery, method: ProjectionMethod): Fl
 
 function writeCache(
   file: string,
-  g: LoadedGallery,
+  rows: MapRows,
   method: ProjectionMethod,
-  coords: Float64Array
+  res: ProjectionResult
 ): void {
   const body: MapCacheFile = {
     version: MAP_CACHE_VERSION,
     method,
-    fileKey: g.fileKey,
-    imageIds: Array.from(g.meta.imageIds),
-    coords: Array.from(coords)
+    key: rows.key,
+    imageIds: Array.from(rows.imageIds),
+    coords: Array.from(res.coords),
+    fitted: res.fitted
   }
   try {
     mkdirSync(dirname(file), { recursive: true })
@@ -74,41 +99,45 @@ function writeCache(
   }
 }
 
-const inFlight = new Map<string, Promise<Float64Array>>()
+/**
+ * Projects the rows in the projection worker and writes the cache file. The rows' buffer is
+ * copied to the worker, so the caller's (possibly cached) embeddings stay intact.
+ */
+export async function projectAndCache(
+  file: string,
+  rows: MapRows,
+  method: ProjectionMethod,
+  onProgress?: (done: number, total: number) => void,
+  fitLimit?: number
+): Promise<ProjectionResult> {
+  const res = await runProjection(method, rows.data, rows.n, rows.d, {
+    seed: UMAP_SEED,
+    onProgress,
+    fitLimit
+  })
+  writeCache(file, rows, method, res)
+  return res
+}
 
 /**
- * The map points of a run's gallery: the cached projection if it is current, else computed in
- * the projection worker (concurrent requests for the same map share one computation).
+ * A fingerprint of embeddings (FNV-1a over the ids and a strided sample of the values): cheap at
+ * 20k × 512, and different whenever the run is re-embedded with another model.
  */
-export async function embeddingMap(
-  g: LoadedGallery,
-  runDir: string,
-  method: ProjectionMethod
-): Promise<MapPoint[]> {
-  const file = mapCacheFile(runDir, method)
-  let coords = readCache(file, g, method)
-  if (!coords) {
-    const key = `${file}|${g.fileKey}`
-    let job = inFlight.get(key)
-    if (!job) {
-      // The index holds L2-normalised rows: the map shows the geometry retrieval ranks by.
-      const { data, n, d } = g.index
-      job = runProjection(method, data, n, d, UMAP_SEED).then((c) => {
-        writeCache(file, g, method, c)
-        return c
-      })
-      inFlight.set(key, job)
-      const clear = (): void => {
-        inFlight.delete(key)
-      }
-      job.then(clear, clear)
-    }
-    coords = await job
+export function fingerprint(imageIds: ArrayLike<number>, data: Float32Array): string {
+  let h = 0x811c9dc5
+  const mix = (v: number): void => {
+    h ^= v & 0xff
+    h = Math.imul(h, 0x01000193)
+    h ^= (v >>> 8) & 0xff
+    h = Math.imul(h, 0x01000193)
+    h ^= (v >>> 16) & 0xff
+    h = Math.imul(h, 0x01000193)
+    h ^= v >>> 24
+    h = Math.imul(h, 0x01000193)
   }
-  const { imageIds, classIds } = g.meta
-  const out: MapPoint[] = new Array(imageIds.length)
-  for (let i = 0; i < imageIds.length; i++) {
-    out[i] = { imageId: imageIds[i], classId: classIds[i], x: coords[2 * i], y: coords[2 * i + 1] }
-  }
-  return out
+  for (let i = 0; i < imageIds.length; i++) mix(imageIds[i])
+  const bits = new Int32Array(data.buffer, data.byteOffset, data.length)
+  const stride = Math.max(1, Math.floor(data.length / 65_536))
+  for (let i = 0; i < bits.length; i += stride) mix(bits[i])
+  return `${imageIds.length}:${data.length}:${(h >>> 0).toString(16)}`
 }

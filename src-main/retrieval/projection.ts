@@ -1,7 +1,7 @@
 /**
  * 2-D projections of a gallery's embeddings for the embedding map: PCA (exact, deterministic)
  * and UMAP (umap-js with a seeded random source). Pure functions over a row-major Float32Array;
- * they run inside the projection worker, or in-thread as a fallback.
+ * projectionJob.ts picks one (and samples for large UMAP maps) inside the projection worker.
  */
 import { UMAP } from 'umap-js'
 import { l2NormalizeRows } from '../ml/eval/engine'
@@ -416,15 +416,4 @@ export function umap2(
     coords[2 * i + 1] = Number.isFinite(emb[i][1]) ? emb[i][1] : 0
   }
   return coords
-}
-
-/** Runs the chosen projection; the single entry point of the worker and of the in-thread path. */
-export function project(
-  method: ProjectionMethod,
-  data: Float32Array,
-  n: number,
-  d: number,
-  opts: { seed?: number } = {}
-): Float64Array {
-  return method === 'umap' ? umap2(data, n, d, { seed: opts.seed }) : pca2(data, n, d).coords
 }

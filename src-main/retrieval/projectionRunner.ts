@@ -13,7 +13,8 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Worker } from 'node:worker_threads'
-import { project, type ProjectionMethod } from './projection'
+import type { ProjectionMethod } from './projection'
+import { projectRows, type ProjectionResult } from './projectionJob'
 
 /** A job posted to the projection worker. */
 export interface ProjectionRequest {
@@ -23,11 +24,15 @@ export interface ProjectionRequest {
   n: number
   d: number
   seed: number
+  /** Largest UMAP fit (projectionJob.ts); default UMAP_FIT_LIMIT. */
+  fitLimit?: number
 }
 
-/** The worker's answer. */
+/** The worker's messages: progress (UMAP epochs), then the answer. */
 export type ProjectionReply =
-  { type: 'done'; coords: Float64Array } | { type: 'error'; message: string }
+  | { type: 'progress'; done: number; total: number }
+  | { type: 'done'; coords: Float64Array; fitted: number | null }
+  | { type: 'error'; message: string }
 
 /** Largest n·d projected on the main thread when no worker is available (about 1.3 M floats). */
 export const IN_THREAD_LIMIT = 2500 * 512
@@ -65,8 +70,9 @@ function startWorker(entry: { file: string; typescript: boolean }): Worker {
 
 function runInWorker(
   entry: { file: string; typescript: boolean },
-  req: ProjectionRequest
-): Promise<Float64Array> {
+  req: ProjectionRequest,
+  onProgress?: (done: number, total: number) => void
+): Promise<ProjectionResult> {
   return new Promise((resolve, reject) => {
     let worker: Worker
     try {
@@ -82,9 +88,15 @@ function runInWorker(
       fn()
       void worker.terminate()
     }
-    worker.once('message', (reply: ProjectionReply) => {
+    worker.on('message', (reply: ProjectionReply) => {
+      if (reply.type === 'progress') {
+        if (!settled) onProgress?.(reply.done, reply.total)
+        return
+      }
       finish(() =>
-        reply.type === 'done' ? resolve(reply.coords) : reject(new Error(reply.message))
+        reply.type === 'done'
+          ? resolve({ coords: reply.coords, fitted: reply.fitted })
+          : reject(new Error(reply.message))
       )
     })
     // An 'error' before any message means the entry could not load (or crashed): a start failure.
@@ -103,6 +115,17 @@ class WorkerStartError extends Error {}
 /** How the last projection ran, for diagnostics and tests. */
 export let lastProjectionMode: 'worker' | 'in-thread' | null = null
 
+/** Options of `runProjection`. */
+export interface RunProjectionOptions {
+  seed?: number
+  /** The caller gives up `data`: it is transferred to the worker instead of copied. */
+  transfer?: boolean
+  /** Largest UMAP fit before sampling (projectionJob.ts). */
+  fitLimit?: number
+  /** UMAP optimisation progress (done, total epochs). */
+  onProgress?: (done: number, total: number) => void
+}
+
 /**
  * Projects n×d rows to 2-D in a worker thread. Without a worker entry (or if starting it fails)
  * it runs in-thread when n·d ≤ IN_THREAD_LIMIT and throws otherwise.
@@ -112,17 +135,25 @@ export async function runProjection(
   data: Float32Array,
   n: number,
   d: number,
-  seed = 42,
-  /** The caller gives up `data`: it is transferred to the worker instead of copied. */
-  transfer = false
-): Promise<Float64Array> {
+  opts: RunProjectionOptions = {}
+): Promise<ProjectionResult> {
+  const seed = opts.seed ?? 42
   const entry = projectionWorkerEntry()
   if (entry) {
-    const copy = transfer ? data : data.slice(0, n * d)
+    const copy = opts.transfer ? data : data.slice(0, n * d)
     try {
-      const coords = await runInWorker(entry, { type: 'project', method, data: copy, n, d, seed })
+      const req: ProjectionRequest = {
+        type: 'project',
+        method,
+        data: copy,
+        n,
+        d,
+        seed,
+        fitLimit: opts.fitLimit
+      }
+      const res = await runInWorker(entry, req, opts.onProgress)
       lastProjectionMode = 'worker'
-      return coords
+      return res
     } catch (err) {
       // A projection error (not a start-up failure) would fail in-thread too: report it.
       if (!(err instanceof WorkerStartError)) throw err
@@ -135,5 +166,9 @@ export async function runProjection(
     )
   }
   lastProjectionMode = 'in-thread'
-  return project(method, data.subarray(0, n * d), n, d, { seed })
+  return projectRows(method, data.subarray(0, n * d), n, d, {
+    seed,
+    fitLimit: opts.fitLimit,
+    onProgress: opts.onProgress
+  })
 }

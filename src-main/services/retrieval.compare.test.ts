@@ -1,19 +1,15 @@
-/** The retrieval service's run comparison, flipped queries, embedding maps and external queries. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+/** The retrieval service's run comparison, flipped queries and external queries. */
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import sharp from 'sharp'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { mapCacheFile } from '../retrieval/embeddingMap'
-import { pca2 } from '../retrieval/projection'
 import { createRetrievalService } from './retrieval'
 import { atEdge } from './services.testutil'
 import {
-  D,
   dir,
   ctx,
   svc,
   imageIds,
-  classOf,
   loads,
   disposed,
   naiveQueries,
@@ -108,33 +104,6 @@ describe('retrieval.flipped', () => {
     await expect(svc.flipped({ runA, runB: runQueued })).rejects.toThrow(
       /has not finished its test evaluation/
     )
-  })
-})
-
-describe('retrieval.embeddingMap', () => {
-  it('projects the gallery with PCA (as pca2 does), caches it in the run folder and reuses it', async () => {
-    const pts = await svc.embeddingMap({ runId: runA })
-    const ref = pca2(galleryA, imageIds.length, D).coords
-    expect(pts.map((p) => p.imageId)).toEqual(imageIds)
-    expect(pts.map((p) => p.classId)).toEqual(imageIds.map((id) => classOf.get(id)))
-    pts.forEach((p, i) => {
-      expect(p.x).toBeCloseTo(ref[2 * i], 9)
-      expect(p.y).toBeCloseTo(ref[2 * i + 1], 9)
-    })
-    const file = mapCacheFile(join(ctx.paths.runs, String(runA)), 'pca')
-    expect(existsSync(file)).toBe(true)
-    // A doctored cache proves the second call reads the file instead of recomputing.
-    const cached = JSON.parse(readFileSync(file, 'utf8'))
-    cached.coords[0] = 123
-    writeFileSync(file, JSON.stringify(cached))
-    expect((await svc.embeddingMap({ runId: runA, method: 'pca' }))[0].x).toBe(123)
-  })
-
-  it('projects with UMAP: one finite point per gallery image', async () => {
-    const pts = await svc.embeddingMap({ runId: runB, method: 'umap' })
-    expect(pts.length).toBe(imageIds.length)
-    expect(pts.every((p) => Number.isFinite(p.x) && Number.isFinite(p.y))).toBe(true)
-    expect(existsSync(mapCacheFile(join(ctx.paths.runs, String(runB)), 'umap'))).toBe(true)
   })
 })
 

@@ -7,9 +7,9 @@
 import type {
   ClassRecall,
   Comparison,
+  EmbeddingMap,
   FlippedQueries,
   GalleryScope,
-  MapPoint,
   Neighbour,
   QueryResult,
   RetrievalService,
@@ -18,7 +18,6 @@ import type {
 import type { ImageRef } from '../../src-preload/contract/common'
 import { compareRuns } from '../retrieval/compare'
 import { loadQueryImage } from '../retrieval/decode'
-import { embeddingMap } from '../retrieval/embeddingMap'
 import { invalidField, InvalidError, UnavailableError } from '../../src-preload/contract/errors'
 import { GalleryStore, type GalleryMeta, type LoadedGallery } from '../retrieval/galleries'
 import {
@@ -27,8 +26,11 @@ import {
   rowInGallery,
   SCOPE_WORDS
 } from '../retrieval/datasetGalleries'
-import type { DatasetEmbeddingsOptions } from '../retrieval/datasetEmbeddings'
-import { runDirOf } from '../retrieval/galleryIo'
+import {
+  loadDatasetEmbeddings,
+  type DatasetEmbeddingsOptions
+} from '../retrieval/datasetEmbeddings'
+import { EmbeddingMaps, type DatasetEmbeddingsLoader } from '../retrieval/mapService'
 import { ModelCache, type RunModel } from '../retrieval/models'
 import { RetrievalRepo, type QueryRecord, type RunInfo } from '../retrieval/repo'
 import type { AppContext } from '../app/context'
@@ -42,6 +44,10 @@ export interface RetrievalOptions {
   maxModels?: number
   /** Loads a run's model to embed its train images (train/whole galleries); defaults to runs/inference. */
   loadDatasetModel?: DatasetEmbeddingsOptions['loadModel']
+  /** Embeds a run's whole dataset for the dataset-wide map; defaults to retrieval/datasetEmbeddings. */
+  loadDatasetEmbeddings?: DatasetEmbeddingsLoader
+  /** Largest UMAP fit of a map before it samples (tests make it small). */
+  umapFitLimit?: number
 }
 
 /** The retrieval service plus a dispose for shutdown (frees cached galleries and models). */
@@ -79,6 +85,11 @@ export function createRetrievalService(
       )
     }
   }, opts.maxModels ?? 2)
+
+  const maps = new EmbeddingMaps(ctx, repo, store, {
+    loadDatasetEmbeddings: opts.loadDatasetEmbeddings ?? loadDatasetEmbeddings,
+    umapFitLimit: opts.umapFitLimit
+  })
 
   const refAt = (meta: GalleryMeta, row: number): ImageRef => meta.refs[row]
 
@@ -315,14 +326,11 @@ export function createRetrievalService(
     },
 
     /**
-     * A 2-D map of the run's gallery embeddings: PCA (exact, deterministic) or UMAP (seeded),
-     * computed in a worker thread and cached in the run folder.
+     * A 2-D map of the run's test gallery or whole dataset: PCA (exact, deterministic) or UMAP
+     * (seeded), computed in a worker thread and cached in the run folder (retrieval/mapService.ts).
      */
-    async embeddingMap(p): Promise<MapPoint[]> {
-      const { runId, method } = p
-      const run = repo.run(runId)
-      const g = store.gallery(run)
-      return embeddingMap(g, runDirOf(ctx, run.id), method)
+    async embeddingMap(p): Promise<EmbeddingMap> {
+      return maps.get(p.runId, p.method, p.scope)
     },
 
     loadedGalleries: () => store.loadedRuns(),

@@ -129,11 +129,44 @@ export interface Comparison {
   bootstrap: { resamples: number; level: number; seed: number }
 }
 
-export interface MapPoint {
-  imageId: number
-  classId: number
-  x: number
-  y: number
+/** Which images an embedding map shows: the run's test gallery or every image of its dataset. */
+export type MapScope = 'test' | 'dataset'
+
+/**
+ * A run's embedding map as columns (one entry per point, same order in every column): compact on
+ * the wire at 20k points, where an array of objects would repeat every key 20k times.
+ */
+export interface EmbeddingMap {
+  runId: number
+  method: 'pca' | 'umap'
+  scope: MapScope
+  imageIds: number[]
+  classIds: number[]
+  /** Coordinates scaled to integers 0..MAP_GRID (the projection's axes carry no meaning). */
+  x: number[]
+  y: number[]
+  /** 0 = train split, 1 = test split. */
+  split: number[]
+  /** The point's own R@1 outcome as a test query: 1 hit, 0 miss, -1 not a query (train). */
+  hit: number[]
+  /** File paths, compacted: `dirs[dir[i]]` + '/' + `base[i]` ('' dir: no folder). */
+  dirs: string[]
+  dir: number[]
+  base: string[]
+  /**
+   * UMAP over more rows than it can fit quickly is fitted on a seeded sample of `fitted` rows;
+   * the others are placed among their nearest sampled neighbours. null: every row was fitted.
+   */
+  fitted: number | null
+}
+
+/** Resolution of the map's integer coordinates. */
+export const MAP_GRID = 10_000
+
+/** The file path of point i of a map (its folder and base name joined). */
+export function mapPathAt(map: Pick<EmbeddingMap, 'dirs' | 'dir' | 'base'>, i: number): string {
+  const folder = map.dirs[map.dir[i]]
+  return folder ? `${folder}/${map.base[i]}` : map.base[i]
 }
 
 /** Only neighbours of these classes (the ranks stay those of the whole gallery). */
@@ -182,7 +215,11 @@ export const retrievalSchemas = {
   prepareGallery: z.object({ runId: Id, gallery: GalleryScope.default('test') }),
   compare: z.object({ runIds: z.array(Id).min(2).max(8) }),
   flipped: z.object({ runA: Id, runB: Id }),
-  embeddingMap: z.object({ runId: Id, method: z.enum(['pca', 'umap']).default('pca') })
+  embeddingMap: z.strictObject({
+    runId: Id,
+    method: z.enum(['pca', 'umap']).default('pca'),
+    scope: z.enum(['test', 'dataset']).default('test')
+  })
 } as const
 
 /** The retrieval service: payloads from `retrievalSchemas`, results named here (see define.ts). */
@@ -198,6 +235,6 @@ export type RetrievalService = ServiceOf<
     prepareGallery: { jobId: string | null }
     compare: Comparison
     flipped: FlippedQueries
-    embeddingMap: MapPoint[]
+    embeddingMap: EmbeddingMap
   }
 >

@@ -4,6 +4,7 @@
  */
 import { BarChart, HeatmapChart, LineChart, ScatterChart } from 'echarts/charts'
 import {
+  BrushComponent,
   DataZoomComponent,
   GridComponent,
   LegendComponent,
@@ -22,6 +23,7 @@ echarts.use([
   ScatterChart,
   HeatmapChart,
   VisualMapComponent,
+  BrushComponent,
   GridComponent,
   TooltipComponent,
   LegendComponent,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import type { StepRecord } from '../../../src-preload/contract'
-import { lossOption, mapOption, perClassOption, recallKeys, sizeBins, MAX_POINTS } from './options'
+import { lossOption, perClassOption, recallKeys, sizeBins, MAX_POINTS } from './options'
 
 type S = { name: string; data: [number, number | null][] }
 
@@ -37,22 +37,6 @@ describe('chart options', () => {
     expect(bins.reduce((a, b) => a + b.n, 0)).toBe(5)
     expect(bins[0].from).toBe(1)
     expect(bins.at(-1)!.to).toBeGreaterThanOrEqual(100)
-  })
-
-  it('makes one legend entry per class for few classes and one coloured series for many', () => {
-    const pts = (n: number) =>
-      Array.from({ length: n * 2 }, (_, i) => ({
-        imageId: i + 1,
-        classId: (i % n) + 1,
-        x: i,
-        y: -i
-      }))
-    const few = mapOption(pts(3), (id) => `c${id}`) as { series: S[]; legend?: object }
-    expect(few.series.map((s) => s.name)).toEqual(['c1', 'c2', 'c3'])
-    expect(few.legend).toBeDefined()
-    const many = mapOption(pts(100), (id) => `c${id}`) as { series: S[]; legend?: object }
-    expect(many.series).toHaveLength(1)
-    expect(many.legend).toBeUndefined()
   })
 
   it('orders per-class bars by the change between the first two runs', () => {
