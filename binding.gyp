@@ -8,7 +8,11 @@
   "targets": [
     {
       "target_name": "simkernel",
-      "sources": ["src-main/ml/eval/native/simkernel.cc"],
+      "sources": [
+        "src-main/ml/eval/native/simkernel.cc",
+        "src-main/ml/eval/native/half.cc",
+        "src-main/ml/eval/native/cpu.cc"
+      ],
       "cflags_cc": ["-O3", "-std=c++17", "-pthread", "-march=<(simk_march)"],
       "ldflags": ["-pthread"],
       "xcode_settings": {

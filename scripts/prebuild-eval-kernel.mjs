@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url'
 import { nodeGyp, nodedirArgs } from './native-gyp.mjs'
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
-const SOURCE = path.join('src-main', 'ml', 'eval', 'native', 'simkernel.cc')
+const SOURCES = path.join('src-main', 'ml', 'eval', 'native')
 
 /** The variants per architecture: [file name, -march], baseline first. */
 function variants() {
@@ -50,8 +50,7 @@ function build(gyp, march, dest) {
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'hist-simk-'))
   try {
     fs.copyFileSync(path.join(root, 'binding.gyp'), path.join(scratch, 'binding.gyp'))
-    fs.mkdirSync(path.join(scratch, path.dirname(SOURCE)), { recursive: true })
-    fs.copyFileSync(path.join(root, SOURCE), path.join(scratch, SOURCE))
+    fs.cpSync(path.join(root, SOURCES), path.join(scratch, SOURCES), { recursive: true })
     const args = [gyp, 'rebuild', ...nodedirArgs(), `--simk_march=${march}`]
     const r = spawnSync(process.execPath, args, { cwd: scratch, stdio: 'inherit' })
     if (r.status !== 0) fail(`node-gyp failed for -march=${march} (is a C++ toolchain installed?)`)

@@ -3,6 +3,7 @@ import { l2NormalizeRows, nativeSimEngine } from '../ml/eval/engine'
 import { mulberry32 } from '../ml/util/rng'
 import {
   auditEmbeddings,
+  centredRows,
   duplicatePairs,
   mislabelCandidates,
   scanNeighbours,
@@ -220,5 +221,33 @@ describe('auditEmbeddings', () => {
     await expect(
       auditEmbeddings({ data, n, d, labels: labels.subarray(1), split }, { k: 3, threshold: 0.9 })
     ).rejects.toThrow(/labels/)
+  })
+
+  it('sees through a direction every embedding shares (raw cosines all ≥ 0.99)', async () => {
+    const { data, n, d, labels } = clusters(4, 20, 9, 0.6, 8)
+    // A large shared component on the last axis: raw cosine of any two rows ≥ 0.99.
+    const shifted = new Float32Array(data)
+    for (let i = 0; i < n; i++) shifted[i * d + d - 1] += 12
+    const unit = l2NormalizeRows(shifted, n, d)
+    let minSim = 1
+    for (let j = 1; j < n; j++) {
+      let s = 0
+      for (let t = 0; t < d; t++) s += unit[t] * unit[j * d + t]
+      minSim = Math.min(minSim, s)
+    }
+    expect(minSim).toBeGreaterThan(0.99)
+    labels[30] = 3 // a class-1 image filed under class 3
+    const split = Array.from(labels, () => SPLIT_TEST)
+    const r = await auditEmbeddings(
+      { data: shifted, n, d, labels, split },
+      { k: 6, threshold: 0.99 }
+    )
+    expect(r.mislabels[0]).toMatchObject({ row: 30, dominantLabel: 1, score: 1 })
+    // Only genuinely close pairs pass 0.99 once the shared direction is gone.
+    expect(r.pairsTotal).toBeLessThan(10)
+    const c = centredRows(shifted, n, d)
+    let norm = 0
+    for (let t = 0; t < d; t++) norm += c[t] ** 2
+    expect(norm).toBeCloseTo(1, 5)
   })
 })

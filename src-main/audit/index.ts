@@ -43,17 +43,26 @@ export interface AuditResult {
   pairsTotal: number
 }
 
-/** Whether every row has unit length (within float32 slack). */
-function isNormalised(data: Float32Array, n: number, d: number): boolean {
-  for (let i = 0; i < n; i++) {
-    let s = 0
-    for (let t = 0; t < d; t++) s += data[i * d + t] ** 2
-    if (Math.abs(s - 1) > 1e-3) return false
-  }
-  return true
+/**
+ * Rows L2-normalised, centred on their mean, and normalised again. Embeddings of a briefly
+ * trained model often share one dominant direction (every cosine 0.99 or more), which hides
+ * both neighbourhoods and duplicates; removing the mean keeps the ranking a retrieval model is
+ * judged on for well-spread embeddings and restores contrast for the others. Exact copies stay
+ * at similarity 1.
+ */
+export function centredRows(data: Float32Array, n: number, d: number): Float32Array {
+  const unit = l2NormalizeRows(data, n, d)
+  const mean = new Float64Array(d)
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) mean[t] += unit[i * d + t]
+  for (let t = 0; t < d; t++) mean[t] /= Math.max(1, n)
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) unit[i * d + t] -= mean[t]
+  return l2NormalizeRows(unit, n, d, unit)
 }
 
-/** Mislabel candidates and near duplicates of one embedding matrix. */
+/**
+ * Mislabel candidates and near duplicates of one embedding matrix, by cosine similarity of the
+ * centred rows (`centredRows`).
+ */
 export async function auditEmbeddings(input: AuditInput, opts: AuditOptions): Promise<AuditResult> {
   const { n, d } = input
   if (input.labels.length !== n || input.split.length !== n)
@@ -65,10 +74,13 @@ export async function auditEmbeddings(input: AuditInput, opts: AuditOptions): Pr
   for (let i = 0; i < input.data.length; i++)
     if (!Number.isFinite(input.data[i]))
       throw new RangeError(`embedding row ${Math.floor(i / d)} is not finite`)
-  const data = isNormalised(input.data, n, d) ? input.data : l2NormalizeRows(input.data, n, d)
-  const scan = await scanNeighbours({ data, n, d }, opts)
+  const data = centredRows(input.data, n, d)
+  const scan = await scanNeighbours({ data, n, d }, { ...opts, labels: input.labels })
   return {
-    mislabels: mislabelCandidates(scan.knn, input.labels, { minScore: opts.minScore }),
+    mislabels: mislabelCandidates(scan.knn, input.labels, {
+      minScore: opts.minScore,
+      sameLabelBest: scan.sameLabelBest
+    }),
     duplicates: duplicatePairs(scan.pairs, input.labels, input.split),
     pairsTotal: scan.pairsTotal
   }

@@ -22,6 +22,12 @@ export interface MislabelCandidate {
   dominantShare: number
   /** How many neighbours were judged: min(k, size of the image's class − 1). */
   judged: number
+  /**
+   * Mean similarity of the judged neighbours of the dominant class minus the image's highest
+   * similarity to any image of its own label: > 0 when that class is closer than all of its
+   * own (null without `sameLabelBest`). Orders candidates of equal score.
+   */
+  margin: number | null
   /** All k neighbours, best first. */
   neighbours: AuditNeighbour[]
 }
@@ -30,14 +36,16 @@ export interface MislabelCandidate {
 export interface MislabelOptions {
   /** Candidates need a score of at least this (default 0.5: most of the neighbourhood). */
   minScore?: number
+  /** Each row's highest similarity to another row of its label (from `scanNeighbours`). */
+  sameLabelBest?: Float32Array | null
 }
 
 /**
  * Ranks the rows whose neighbours disagree with their label. A row is judged on its first
  * min(k, m − 1) neighbours, m being its class size, since a class of 3 cannot give an image more
  * than 2 agreeing neighbours; a class of one image cannot be judged and is skipped. Neighbours
- * weigh max(similarity, 0) (equal weights when all are ≤ 0). Ordered by score, then the dominant
- * class's share, then row.
+ * weigh max(similarity, 0) (equal weights when all are ≤ 0). Ordered by score, then margin,
+ * then the dominant class's share, then row.
  */
 export function mislabelCandidates(
   knn: KnnResult,
@@ -82,6 +90,18 @@ export function mislabelCandidates(
     }
     const score = other / total
     if (weightOf.size === 0 || score < minScore) continue
+    let margin: number | null = null
+    const own = opts.sameLabelBest?.[i]
+    if (own !== undefined && Number.isFinite(own)) {
+      let sum = 0
+      let count = 0
+      for (let t = 0; t < got; t++)
+        if (labels[indices[i * k + t]] === dominantLabel) {
+          sum += sims[i * k + t]
+          count++
+        }
+      margin = sum / count - own
+    }
     const neighbours: AuditNeighbour[] = []
     for (let t = 0; t < k; t++) {
       const j = indices[i * k + t]
@@ -93,8 +113,15 @@ export function mislabelCandidates(
       dominantLabel,
       dominantShare: dominant / total,
       judged: got,
+      margin,
       neighbours
     })
   }
-  return out.sort((a, b) => b.score - a.score || b.dominantShare - a.dominantShare || a.row - b.row)
+  return out.sort(
+    (a, b) =>
+      b.score - a.score ||
+      (b.margin ?? 0) - (a.margin ?? 0) ||
+      b.dominantShare - a.dominantShare ||
+      a.row - b.row
+  )
 }

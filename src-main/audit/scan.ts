@@ -3,7 +3,9 @@
  * (by cosine similarity, itself left out) and every pair whose similarity reaches a threshold.
  * Uses the evaluation engine (ml/eval: the same float32 similarity kernels and the same top-k
  * selection and tie rule as `knn`), and holds only one block of rows × n similarities at a time,
- * so 20k images cost about 64 MB of similarities, never an n×n matrix.
+ * so 20k images cost about 64 MB of similarities, never an n×n matrix. (`knn` itself is not
+ * called because its similarity blocks are internal: the pairs and the same-label best come from
+ * the same blocks, so one pass does all three.)
  */
 import {
   allocSims,
@@ -39,6 +41,8 @@ export interface ScanOptions {
   onProgress?: (done: number, total: number) => void
   /** Stops between blocks (throws the signal's reason). */
   signal?: AbortSignal
+  /** Labels per row: the scan then also finds each row's most similar same-label row. */
+  labels?: ArrayLike<number>
 }
 
 /** Similar pairs (a < b), most similar first. */
@@ -55,6 +59,8 @@ export interface ScanResult {
   pairs: SimilarPairs
   /** Pairs at or above the threshold, including any dropped by `maxPairs`. */
   pairsTotal: number
+  /** With labels: each row's highest similarity to another row of its label (−∞: none). */
+  sameLabelBest: Float32Array | null
 }
 
 /** Checks the matrix shape and that each row is finite. */
@@ -109,6 +115,17 @@ class PairBuffer {
   }
 }
 
+/** Rows of each label. */
+function rowsByLabel(labels: ArrayLike<number>): Map<number, number[]> {
+  const m = new Map<number, number[]>()
+  for (let i = 0; i < labels.length; i++) {
+    const xs = m.get(labels[i])
+    if (xs) xs.push(i)
+    else m.set(labels[i], [i])
+  }
+  return m
+}
+
 const nextTick = (): Promise<void> => new Promise((r) => setImmediate(r))
 
 /**
@@ -129,9 +146,15 @@ export async function scanNeighbours(m: EmbeddingMatrix, opts: ScanOptions): Pro
   const sims = new Float32Array(n * kk)
   const pairs = new PairBuffer(maxPairs)
   const cut = opts.threshold - SIM_EPS
+  const labels = opts.labels ?? null
+  if (labels && labels.length !== n)
+    throw new RangeError(`labels: expected ${n}, got ${labels.length}`)
+  const best = labels ? new Float32Array(n).fill(-Infinity) : null
+  const byLabel = labels ? rowsByLabel(labels) : null
   if (n === 0 || kk === 0) {
     opts.onProgress?.(n, n)
-    return { knn: { indices, sims, k: kk }, pairs: pairs.result(), pairsTotal: 0 }
+    const knn = { indices, sims, k: kk }
+    return { knn, pairs: pairs.result(), pairsTotal: 0, sameLabelBest: best }
   }
   const rows = blockRows(n, 4, opts.blockBytes ?? 64 * 1024 * 1024)
   const block = allocSims(engine, rows * n)
@@ -145,6 +168,12 @@ export async function scanNeighbours(m: EmbeddingMatrix, opts: ScanOptions): Pro
         const off = (q - q0) * n
         selectRow(block, off, n, heap, q, null, indices, sims, q * kk)
         for (let j = q + 1; j < n; j++) if (block[off + j] >= cut) pairs.push(q, j, block[off + j])
+        if (labels && best && byLabel) {
+          let b = -Infinity
+          for (const j of byLabel.get(labels[q])!)
+            if (j !== q && block[off + j] > b) b = block[off + j]
+          best[q] = b
+        }
       }
       opts.onProgress?.(q1, n)
       if (q1 < n) await nextTick()
@@ -152,5 +181,6 @@ export async function scanNeighbours(m: EmbeddingMatrix, opts: ScanOptions): Pro
   } finally {
     releaseEngineCaches()
   }
-  return { knn: { indices, sims, k: kk }, pairs: pairs.result(), pairsTotal: pairs.total }
+  const knn = { indices, sims, k: kk }
+  return { knn, pairs: pairs.result(), pairsTotal: pairs.total, sameLabelBest: best }
 }

@@ -1,4 +1,5 @@
 import type { Command } from 'commander'
+import { registerAudit } from './audit'
 import { registerDatasetCommands } from './datasets'
 import { registerServe } from './serve'
 import { registerExperiments } from './sweep'
@@ -12,4 +13,5 @@ export function registerCommands(program: Command): void {
   registerTrain(program)
   registerSystem(program)
   registerExperiments(program)
+  registerAudit(program)
 }

@@ -160,5 +160,13 @@ describe('hist sweep / ablation / results', () => {
     )
     const bad = await hist(['results', '--dataset', '1', '--format', 'docx'])
     expect(bad.code).toBe(2)
+    // A bad id is a usage error; id 0 passes the option check and is refused at the edge
+    // (the dispatch's schema), like every CLI call.
+    const nan = await hist(['results', '--dataset', 'abc'])
+    expect(nan.code).toBe(2)
+    expect(nan.err).toMatch(/--dataset must be a dataset id/)
+    const zero = await hist(['results', '--dataset', '0'])
+    expect(zero.code).toBe(2)
+    expect(zero.err).toMatch(/experiments\.resultsTable: invalid payload: datasetId/)
   }, 600_000)
 })

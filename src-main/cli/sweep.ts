@@ -184,7 +184,8 @@ async function resultsCommand(cmd: Command, o: { dataset: string; format: string
   const ctx = openCliContext(cmd)
   try {
     const runs = createRunsService(ctx, { noRecover: true })
-    const table = await createExperimentsService(ctx, runs).resultsTable({
+    // Through the dispatch like every CLI call: "--dataset abc" is an invalid payload, not NaN.
+    const table = await invoke('experiments', createExperimentsService(ctx, runs), 'resultsTable', {
       datasetId: Number(o.dataset)
     })
     if (o.format === 'json') printResult(true, table, () => '')

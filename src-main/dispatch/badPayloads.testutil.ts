@@ -95,6 +95,12 @@ export const BAD_PAYLOADS: BadPayload[] = [
     payload: { id: 1, split: { kind: 'class-ratio', trainRatio: 1.5 } },
     paths: ['split.trainRatio'],
     message: /split\.trainRatio: Too big/
+  },
+  {
+    channel: 'audit.report',
+    payload: { runId: 1, k: 0, threshold: 1.5 },
+    paths: ['k', 'threshold'],
+    message: /k: Too small.*threshold: Too big/
   }
 ]
 

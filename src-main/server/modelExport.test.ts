@@ -142,7 +142,8 @@ describe('runs.exportRun format tfjs', () => {
       retrieval: stubService('retrieval'),
       system: stubService('system'),
       experiments: stubService('experiments'),
-      explain: stubService('explain')
+      explain: stubService('explain'),
+      audit: stubService('audit')
     }
     const server = await startServer({
       services,

@@ -1,5 +1,6 @@
 import type { Services } from '../../src-preload/contract'
 import type { AppContext } from '../app/context'
+import { createAuditService } from './audit'
 import { createDatasetsService } from './datasets'
 import { createExperimentsService } from './experiments'
 import { createExplainService } from './explain'
@@ -31,6 +32,7 @@ export function createServices(ctx: AppContext, opts: ServicesOptions = {}): App
     retrieval,
     experiments: createExperimentsService(ctx, runs),
     explain,
+    audit: createAuditService(ctx),
     async dispose() {
       retrieval.dispose()
       await explain.dispose()

@@ -21,6 +21,7 @@ import { readCheckpoint } from '../ml/train/checkpoints'
 import { GALLERY_FILE, type JobItem, type RunJob } from './protocol'
 import {
   metricsOf,
+  memoryWarning,
   microBatchOf,
   Progress,
   score,
@@ -160,6 +161,8 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
         'info',
         `Each batch of ${cfg.batchSize} runs through the backbone in micro-batches of ${microBatch} (${cfg.microBatch === 'auto' ? `the ${report.active} backend's memory cannot hold the whole batch` : 'as configured'}); the step is the exact gradient of the whole batch's loss.`
       )
+    const risk = memoryWarning(cfg, cfg.frozen ? null : backbone, report.active)
+    if (risk) log('warn', `Memory: ${risk}.`)
     const rc: RunCtx = { job, cfg, send, control, progress, log, source, microBatch }
     const newModel = (items: JobItem[], bb: Backbone | null): TrainModel => {
       const m = new TrainModel(cfg, {
@@ -244,7 +247,11 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
 }
 
 /** Logs the selection plan at the start of a run. */
-function logPlan(job: RunJob, plan: ReturnType<typeof planSelection<JobItem>>, log: RunCtx['log']): void {
+function logPlan(
+  job: RunJob,
+  plan: ReturnType<typeof planSelection<JobItem>>,
+  log: RunCtx['log']
+): void {
   if (plan.skipReason) {
     log(
       'warn',

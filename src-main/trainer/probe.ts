@@ -20,7 +20,7 @@ import { evalTransform } from '../ml/train/transforms'
 import { createRng } from '../ml/util/rng'
 import type { RunJob } from './protocol'
 import { estimateRun, keepTiming, median, type MeasuredRates } from './estimate'
-import { microBatchOf, type RunControl } from './runCtx'
+import { memoryWarning, microBatchOf, type RunControl } from './runCtx'
 import { imageBatch, imageSource, l2NormalizeRows } from './sources'
 
 /** Items of the evaluation timing sample (larger sets are scaled by (n / m)²). */
@@ -144,6 +144,8 @@ export async function probeRun(
   // A run's trainer is a fresh process too: its start-up includes loading the code.
   const startupSec = (opts.trainerProcess ? performance.now() : performance.now() - tStart) / 1000
   const microBatch = microBatchOf(cfg, cfg.frozen ? null : backbone, report.active)
+  const risk = memoryWarning(cfg, cfg.frozen ? null : backbone, report.active)
+  if (risk) warnings.push(`Memory: ${risk}.`)
   let model: TrainModel | null = null
   try {
     const transform = evalTransform(cfg.backbone)

@@ -6,7 +6,7 @@ import type { Metrics } from '../../src-preload/contract/common'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { evaluate, toMetrics } from '../ml/eval'
 import type { Backbone } from '../ml/models/backbones'
-import { resolveMicroBatch } from '../ml/train/accumulate'
+import { memoryRisk, resolveMicroBatch } from '../ml/train/accumulate'
 import { Throttle } from '../ml/train/callbacks'
 import type { Position } from '../ml/train/loop'
 import type { FromTrainer, RunJob } from './protocol'
@@ -86,11 +86,29 @@ export function microBatchOf(
   backbone: Pick<Backbone, 'inputSize' | 'trainable'> | null,
   backend: string
 ): number {
-  return resolveMicroBatch(cfg.microBatch, {
+  return resolveMicroBatch(cfg.microBatch, microContext(cfg, backbone, backend))
+}
+
+function microContext(
+  cfg: TrainConfig,
+  backbone: Pick<Backbone, 'inputSize' | 'trainable'> | null,
+  backend: string
+): Parameters<typeof resolveMicroBatch>[1] {
+  return {
     batchSize: cfg.batchSize,
     backend,
     inputSize: backbone?.inputSize ?? 0,
     splittable: !cfg.frozen && !!backbone && (cfg.bnFreeze || !backbone.trainable)
-  })
+  }
 }
 
+/** A warning when the run's unsplit fine-tuning batch may not fit the backend (else null). */
+export function memoryWarning(
+  cfg: TrainConfig,
+  backbone: Pick<Backbone, 'inputSize' | 'trainable'> | null,
+  backend: string
+): string | null {
+  const c = microContext(cfg, backbone, backend)
+  const fineTunes = !cfg.frozen && !!backbone?.trainable
+  return memoryRisk(resolveMicroBatch(cfg.microBatch, c), { ...c, fineTunes })
+}

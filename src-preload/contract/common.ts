@@ -23,7 +23,7 @@ export interface ImageRef {
 /** Progress of a long job, as sent in events and returned by status calls. */
 export interface JobProgress {
   jobId: string
-  kind: 'import' | 'validate' | 'train' | 'eval' | 'embed' | 'export' | 'probe'
+  kind: 'import' | 'validate' | 'train' | 'eval' | 'embed' | 'export' | 'probe' | 'audit'
   /** What the job is doing now, in words for a user. */
   message: string
   done: number

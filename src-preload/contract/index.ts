@@ -8,6 +8,7 @@
 import { z } from 'zod'
 import type { ClientOf } from './define'
 import { InvalidError, type WireError } from './errors'
+import { auditSchemas, type AuditService } from './audit'
 import { datasetsSchemas, type DatasetsService } from './datasets'
 import { experimentsSchemas, type ExperimentsService } from './experiments'
 import { explainSchemas, type ExplainService } from './explain'
@@ -16,6 +17,7 @@ import { retrievalSchemas, type RetrievalService } from './retrieval'
 import { runsSchemas, type RunsService } from './runs'
 import { systemSchemas, type SystemService } from './system'
 
+export * from './audit'
 export * from './common'
 export * from './datasets'
 export * from './errors'
@@ -34,6 +36,7 @@ export interface Services {
   retrieval: RetrievalService
   experiments: ExperimentsService
   explain: ExplainService
+  audit: AuditService
 }
 
 export const apiSchemas = {
@@ -42,7 +45,8 @@ export const apiSchemas = {
   runs: runsSchemas,
   retrieval: retrievalSchemas,
   experiments: experimentsSchemas,
-  explain: explainSchemas
+  explain: explainSchemas,
+  audit: auditSchemas
 } as const satisfies { [S in keyof Services]: { [M in keyof Services[S]]: z.ZodType } }
 
 export type ServiceName = keyof Services

@@ -1,6 +1,8 @@
 /** Explicit registration of the fast kernels, per backend, and the tfjs version check. */
 import * as tf from '@tensorflow/tfjs'
 import '@tensorflow/tfjs-backend-wasm'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { hasFusedAdam } from './adam'
 import {
@@ -20,6 +22,19 @@ describe('tfjsVersionMismatch', () => {
     expect(tfjsVersionMismatch({ ...KERNELS_WRITTEN_FOR })).toBeNull()
     // And the installed packages are those versions (package.json pins them exactly).
     expect(tfjsVersionMismatch()).toBeNull()
+  })
+
+  it('package.json pins every @tensorflow package exactly, at the version of the kernels', () => {
+    const pkg = JSON.parse(readFileSync(join(process.cwd(), 'package.json'), 'utf8')) as Record<
+      string,
+      Record<string, string> | undefined
+    >
+    const tfjs = ['dependencies', 'devDependencies', 'optionalDependencies'].flatMap((field) =>
+      Object.entries(pkg[field] ?? {}).filter(([name]) => name.startsWith('@tensorflow/'))
+    )
+    expect(tfjs.map(([name]) => name)).toContain('@tensorflow/tfjs-backend-wasm')
+    for (const [name, spec] of tfjs)
+      expect(`${name}@${spec}`).toBe(`${name}@${KERNELS_WRITTEN_FOR['@tensorflow/tfjs-core']}`)
   })
 
   it('names the package, the installed and the expected version', () => {

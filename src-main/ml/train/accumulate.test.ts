@@ -4,7 +4,7 @@ import { TrainConfig, type TrainConfigInput } from '../../../src-preload/contrac
 import { initBackend } from '../backend'
 import { loadBackbone, type Backbone } from '../models/backbones'
 import { createRng } from '../util/rng'
-import { microBatches, resolveMicroBatch } from './accumulate'
+import { memoryRisk, microBatches, resolveMicroBatch } from './accumulate'
 import { fit } from './loop'
 import { TrainModel } from './model'
 import { computeGrads, trainStep } from './step'
@@ -98,6 +98,37 @@ describe('gradient cache (micro-batched steps)', () => {
           for (let i = 0; i < g.length; i++) worst = Math.max(worst, Math.abs(a[i] - g[i]))
           expect(worst / scale, `${k} (micro ${micro})`).toBeLessThan(1e-4)
         }
+      }
+    } finally {
+      tf.dispose([x, y])
+      model.dispose()
+      backbone.dispose()
+    }
+  })
+
+  it('in a warm-up epoch (backbone not trained) gives the same head and loss gradients', async () => {
+    const { model, backbone } = await setup({ warm: 1 })
+    const x = images(5)
+    const y = labelsOf()
+    try {
+      const vars = model.trainableVariables(0)
+      const read = async (micro?: number): Promise<Record<string, Float32Array>> => {
+        const kept: Record<string, tf.Scalar> = {}
+        const g = computeGrads(model, x, y, vars, kept, micro)
+        const out: Record<string, Float32Array> = {}
+        for (const [k, t] of Object.entries(g.grads)) out[k] = (await t.data()) as Float32Array
+        tf.dispose([g.value, ...Object.values(g.grads), ...Object.values(kept)])
+        return out
+      }
+      const full = await read()
+      const acc = await read(5)
+      expect(Object.keys(acc).sort()).toEqual(Object.keys(full).sort())
+      const bbNames = new Set(backbone.trainableVariables().map((v) => v.name))
+      expect(Object.keys(acc).some((k) => bbNames.has(k))).toBe(false)
+      for (const [k, g] of Object.entries(full)) {
+        const scale = Math.max(...g.map(Math.abs))
+        const worst = Math.max(...g.map((v, i) => Math.abs(acc[k][i] - v)))
+        expect(worst / scale, k).toBeLessThan(1e-4)
       }
     } finally {
       tf.dispose([x, y])
@@ -255,6 +286,20 @@ describe('resolveMicroBatch', () => {
     expect(resolveMicroBatch(4, { ...base, splittable: false })).toBe(32)
     expect(resolveMicroBatch('auto', { ...base, splittable: false })).toBe(32)
   })
+  it('warns when an unsplittable fine-tuning batch may not fit wasm (training BatchNorm)', () => {
+    const c = { ...base, splittable: false, fineTunes: true }
+    expect(memoryRisk(32, c)).toMatch(/may not fit .*freeze BatchNorm/)
+    expect(memoryRisk(16, { ...c, batchSize: 16 })).toBeNull()
+    expect(memoryRisk(32, { ...c, inputSize: 24 })).toBeNull()
+    expect(memoryRisk(32, { ...c, backend: 'tensorflow' })).toBeNull()
+    expect(memoryRisk(32, { ...c, fineTunes: false })).toBeNull()
+    expect(memoryRisk(8, { ...c, splittable: true })).toBeNull()
+    // Split possible but the whole batch asked for.
+    expect(memoryRisk(32, { ...c, splittable: true })).toMatch(
+      /one pass: set the micro-batch to auto/
+    )
+  })
+
   it('cuts a batch into micro-batches, the last one shorter', () => {
     expect(microBatches(12, 5)).toEqual([
       [0, 5],
@@ -272,7 +317,12 @@ describe('TrainConfig.microBatch', () => {
     expect(over.success).toBe(false)
     expect(over.error?.issues[0].path).toEqual(['microBatch'])
     expect(over.error?.issues[0].message).toMatch(/at most the batch size \(16\)/)
-    const bn = TrainConfig.safeParse({ datasetId: 1, frozen: false, bnFreeze: false, microBatch: 8 })
+    const bn = TrainConfig.safeParse({
+      datasetId: 1,
+      frozen: false,
+      bnFreeze: false,
+      microBatch: 8
+    })
     expect(bn.success).toBe(false)
     expect(bn.error?.issues[0].message).toMatch(/frozen BatchNorm/)
     expect(TrainConfig.safeParse({ datasetId: 1, microBatch: 0 }).success).toBe(false)

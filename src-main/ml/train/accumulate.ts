@@ -58,10 +58,28 @@ export interface MicroBatchContext {
  */
 export function resolveMicroBatch(setting: MicroBatchSetting, c: MicroBatchContext): number {
   if (!c.splittable) return c.batchSize
-  if (setting !== 'auto') return Math.max(1, Math.min(setting, c.batchSize))
+  // A config stored before the setting existed has none: 'auto'.
+  if (typeof setting === 'number') return Math.max(1, Math.min(setting, c.batchSize))
   if (c.backend !== 'wasm') return c.batchSize
   const fit = Math.floor(WASM_MICRO_BATCH_PIXELS / (c.inputSize * c.inputSize))
   return Math.max(1, Math.min(fit, c.batchSize))
+}
+
+/**
+ * Why a fine-tuning batch may not fit the backend's memory although it is not split (training
+ * BatchNorm forbids an exact split), or null. Only wasm's fixed 4 GB heap is known: twice the
+ * micro-batch budget (16 images at 224 px) is the most measured to fit there.
+ */
+export function memoryRisk(
+  micro: number,
+  c: MicroBatchContext & { fineTunes: boolean }
+): string | null {
+  if (!c.fineTunes || c.backend !== 'wasm' || micro < c.batchSize) return null
+  if (micro * c.inputSize * c.inputSize <= 2 * WASM_MICRO_BATCH_PIXELS) return null
+  const what = `a batch of ${c.batchSize} at ${c.inputSize} px may not fit the wasm backend's 4 GB memory`
+  return c.splittable
+    ? `${what} in one pass: set the micro-batch to auto (or 8)`
+    : `${what}, and with BatchNorm training it cannot be split into exact micro-batches: freeze BatchNorm (then it is split automatically) or lower the batch size`
 }
 
 /** [start, size] of each micro-batch of n rows. */
@@ -134,12 +152,14 @@ export function gradCacheGrads(
         if (!bbVars.length || !gFeat) break
         const part = tf.tidy(() => {
           const gk = rows(gFeat, s, k)
-          const r = tf.engine().gradients(
-            () => tf.sum(tf.mul(stages.features(rows(x, s, k), true), gk)),
-            bbVars,
-            undefined,
-            true
-          )
+          const r = tf
+            .engine()
+            .gradients(
+              () => tf.sum(tf.mul(stages.features(rows(x, s, k), true), gk)),
+              bbVars,
+              undefined,
+              true
+            )
           return r.grads
         })
         bbVars.forEach((v, i) => {

@@ -2,7 +2,7 @@
 // B: nb×d, out: na×nb), float32, split over threads. Built at install for the machine's own CPU
 // (binding.gyp, -march=native), or prebuilt portable for a packaged app
 // (scripts/prebuild-eval-kernel.mjs: an x86-64-v2 baseline and an x86-64-v3 AVX2 variant, chosen
-// at load time by cpu() below); ../native.ts falls back to pure JS when none loads.
+// at load time by cpu(), cpu.cc); ../native.ts falls back to pure JS when none loads.
 //
 // Why native: measured on the 2-core dev machine, tfjs-backend-wasm reaches ~20 GFLOP/s per
 // thread (~39 with two workers) because wasm SIMD is 128-bit without FMA; this AVX2+FMA kernel
@@ -22,36 +22,24 @@
 #include <cmath>
 #include <string>
 
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-#include <intrin.h>
-#elif (defined(__GNUC__) || defined(__clang__)) && (defined(__x86_64__) || defined(__i386__))
-#include <cpuid.h>
-#define SIMK_GNU_CPUID 1
-#endif
+#include "simk.h"
 
-#if defined(__AVX2__) && defined(__FMA__) && defined(__F16C__)
-#include <immintrin.h>
-#define SIMK_AVX2 1
+#if SIMK_AVX2
 static const char* kKind = "avx2+fma+f16c";
 #else
-#define SIMK_AVX2 0
 static const char* kKind = "scalar";
 #endif
 
 namespace {
 
+using simk::cpuFeatures;
 #if SIMK_AVX2
-inline float hsum(__m256 v) {
-  __m128 lo = _mm256_castps256_ps128(v);
-  __m128 hi = _mm256_extractf128_ps(v, 1);
-  lo = _mm_add_ps(lo, hi);
-  __m128 sh = _mm_movehdup_ps(lo);
-  __m128 s = _mm_add_ps(lo, sh);
-  sh = _mm_movehl_ps(sh, s);
-  s = _mm_add_ss(s, sh);
-  return _mm_cvtss_f32(s);
-}
+using simk::hsum;
+using simk::simsHalfRange;
+using simk::toHalfRows;
+#endif
 
+#if SIMK_AVX2
 template <int MR, int NR>
 inline void tile(const float* A, const float* B, int d, float* out, std::size_t ldo) {
   __m256 acc[MR][NR];
@@ -276,68 +264,6 @@ void runThreads(int64_t threads, int64_t items, F fn) {
   for (auto& th : pool) th.join();
 }
 
-#if SIMK_AVX2
-// Half-precision copy of a gallery for the search prefilter of RetrievalIndex: reading 2 bytes
-// per value instead of 4 halves the memory traffic of a one-query scan, which is memory-bound.
-// err[j] bounds ‖g_j − ĝ_j‖ (rounded up), so the exact top k can be recovered (see metrics.ts).
-bool toHalfRows(const float* src, int n, int d, uint16_t* dst, float* err) {
-  for (int j = 0; j < n; j++) {
-    double e = 0;
-    for (int k = 0; k < d; k++) {
-      const float v = src[(std::size_t)j * d + k];
-      if (!(std::fabs(v) <= 65000.0f)) return false;
-      const uint16_t h = (uint16_t)_cvtss_sh(v, _MM_FROUND_TO_NEAREST_INT);
-      dst[(std::size_t)j * d + k] = h;
-      const double diff = (double)v - (double)_cvtsh_ss(h);
-      e += diff * diff;
-    }
-    err[j] = (float)(std::sqrt(e) * (1 + 1e-6) + 1e-30);
-  }
-  return true;
-}
-
-inline __m256 loadHalf8(const uint16_t* p) { return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p))); }
-
-// out[j] ≈ <q, ĝ_j> for gallery rows [j0, j1), float32 accumulation.
-void simsHalfRange(const float* q, int d, const uint16_t* h, float* out, int j0, int j1) {
-  const int dv = d & ~7;
-  int j = j0;
-  for (; j + 4 <= j1; j += 4) {
-    const uint16_t* h0 = h + (std::size_t)j * d;
-    const uint16_t* h1 = h0 + d;
-    const uint16_t* h2 = h1 + d;
-    const uint16_t* h3 = h2 + d;
-    __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-    for (int k = 0; k < dv; k += 8) {
-      const __m256 qv = _mm256_loadu_ps(q + k);
-      a0 = _mm256_fmadd_ps(qv, loadHalf8(h0 + k), a0);
-      a1 = _mm256_fmadd_ps(qv, loadHalf8(h1 + k), a1);
-      a2 = _mm256_fmadd_ps(qv, loadHalf8(h2 + k), a2);
-      a3 = _mm256_fmadd_ps(qv, loadHalf8(h3 + k), a3);
-    }
-    float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (int k = dv; k < d; k++) {
-      s0 += q[k] * _cvtsh_ss(h0[k]);
-      s1 += q[k] * _cvtsh_ss(h1[k]);
-      s2 += q[k] * _cvtsh_ss(h2[k]);
-      s3 += q[k] * _cvtsh_ss(h3[k]);
-    }
-    out[j] = s0;
-    out[j + 1] = s1;
-    out[j + 2] = s2;
-    out[j + 3] = s3;
-  }
-  for (; j < j1; j++) {
-    const uint16_t* hj = h + (std::size_t)j * d;
-    __m256 acc = _mm256_setzero_ps();
-    for (int k = 0; k < dv; k += 8) acc = _mm256_fmadd_ps(_mm256_loadu_ps(q + k), loadHalf8(hj + k), acc);
-    float s = hsum(acc);
-    for (int k = dv; k < d; k++) s += q[k] * _cvtsh_ss(hj[k]);
-    out[j] = s;
-  }
-}
-#endif
-
 bool getU16(napi_env env, napi_value v, uint16_t** data, std::size_t* len) {
   bool is = false;
   if (napi_is_typedarray(env, v, &is) != napi_ok || !is) return false;
@@ -497,48 +423,8 @@ napi_value Kind(napi_env env, napi_callback_info) {
   return s;
 }
 
-// The AVX features of the CPU this runs on (not the ones this build was compiled for), for the
-// loader to choose between portable prebuilt variants: the baseline build answers whether the
-// x86-64-v3 build (AVX2+FMA+F16C) may be loaded without faulting. Plain CPUID/XGETBV, so the
-// function itself needs no AVX. "" on other architectures.
-std::string CpuFeatures() {
-  unsigned r1[4] = {0, 0, 0, 0};  // leaf 1: eax, ebx, ecx, edx
-  unsigned r7[4] = {0, 0, 0, 0};  // leaf 7, subleaf 0
-  unsigned long long xcr0 = 0;
-#if defined(_MSC_VER) && (defined(_M_X64) || defined(_M_IX86))
-  int a[4];
-  __cpuid(a, 0);
-  const int maxLeaf = a[0];
-  __cpuid(a, 1);
-  for (int i = 0; i < 4; i++) r1[i] = (unsigned)a[i];
-  if (maxLeaf >= 7) {
-    __cpuidex(a, 7, 0);
-    for (int i = 0; i < 4; i++) r7[i] = (unsigned)a[i];
-  }
-  if (r1[2] & (1u << 27)) xcr0 = _xgetbv(0);
-#elif defined(SIMK_GNU_CPUID)
-  const unsigned maxLeaf = __get_cpuid_max(0, nullptr);
-  if (maxLeaf >= 1) __cpuid(1, r1[0], r1[1], r1[2], r1[3]);
-  if (maxLeaf >= 7) __cpuid_count(7, 0, r7[0], r7[1], r7[2], r7[3]);
-  if (r1[2] & (1u << 27)) {  // OSXSAVE: XGETBV is usable
-    unsigned lo, hi;
-    __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-    xcr0 = ((unsigned long long)hi << 32) | lo;
-  }
-#endif
-  // The OS must save the YMM registers (XCR0 bits 1 and 2) for any AVX instruction to be safe.
-  const bool osAvx = (xcr0 & 0x6) == 0x6;
-  std::string s;
-  if (osAvx && (r1[2] & (1u << 28))) s += "avx ";
-  if (osAvx && (r7[1] & (1u << 5))) s += "avx2 ";
-  if (osAvx && (r1[2] & (1u << 12))) s += "fma ";
-  if (osAvx && (r1[2] & (1u << 29))) s += "f16c ";
-  if (!s.empty()) s.pop_back();
-  return s;
-}
-
 napi_value Cpu(napi_env env, napi_callback_info) {
-  const std::string s = CpuFeatures();
+  const std::string s = cpuFeatures();
   napi_value v;
   napi_create_string_utf8(env, s.c_str(), s.size(), &v);
   return v;
