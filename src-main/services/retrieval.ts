@@ -242,10 +242,10 @@ export function createRetrievalService(
       store.requireGallery(run)
       if (gallery !== 'test') return datasetStore.classes(run, gallery)
       const meta = store.meta(run)
-      const ordinals = run.datasetId === null ? null : repo.datasetRefs(run.datasetId)
+      const ordinals = run.datasetId === null ? null : repo.classOrdinals(run.datasetId)
       return classCounts(
         meta.refs,
-        meta.refs.map((r) => ordinals?.get(r.id)?.ordinal ?? 0)
+        meta.refs.map((r) => ordinals?.get(r.classId) ?? 0)
       )
     },
 

@@ -69,9 +69,18 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     testTotal.value = 0
     compareResult.value = null
     classes.value = []
+    // Jobs of the previous choice (prepareGallery lists a still-running one again).
+    galleryJobs.value = []
     if (id === null) return
     const again = external && lastExternal?.label === external.label ? lastExternal.again() : null
-    await Promise.all([loadTestImages(), loadWorst(), loadClasses(), prepareGallery(id), again])
+    await Promise.all([
+      loadTestImages(),
+      loadWorst(),
+      loadClasses(),
+      prepareGallery(id),
+      compareId.value !== null && compareId.value !== id ? prepareGallery(compareId.value) : null,
+      again
+    ])
   }
 
   /**
@@ -81,6 +90,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
   async function setGallery(scope: GalleryScope): Promise<void> {
     if (gallery.value === scope) return
     gallery.value = scope
+    galleryJobs.value = []
     classIds.value = []
     result.value = null
     compareResult.value = null
