@@ -187,6 +187,7 @@ describe('readMat5', () => {
     const level4 = Buffer.alloc(200, 0)
     level4.writeInt32LE(2, 4)
     expect(() => readMat5(level4)).toThrow(/level-4 MAT-file/)
+    expect(() => readMat5(level4.subarray(0, 60))).toThrow(/level-4 MAT-file/)
     expect(() => readMat5(Buffer.alloc(200, 7))).toThrow(/no MAT-file header/)
     expect(() => readMat5(Buffer.from('MATLAB 5.0'))).toThrow(/too short/)
     expect(() => readMat5(Buffer.from(header(0x0300)))).toThrow(/unknown MAT-file version 0x300/)

@@ -269,16 +269,19 @@ function child(r: Reader, le: boolean, where: string): MatArray {
  * that is not a readable MAT v5 file, naming why (v7.3/HDF5, level 4, truncated, unsupported class).
  */
 export function readMat5(buf: Uint8Array): Record<string, MatArray> {
+  // A level-4 file starts with a small type word (its upper bytes zero); level 5 with text.
+  const level4 = buf.length >= 4 && (buf[0] === 0 || buf[1] === 0 || buf[2] === 0 || buf[3] === 0)
   if (buf.length < 128) {
+    if (level4)
+      throw new MatFormatError('this looks like a level-4 MAT-file, which is not supported')
     throw new MatFormatError(`only ${buf.length} bytes: too short for a MAT-file's 128-byte header`)
   }
   const head = Buffer.from(buf.subarray(0, 116)).toString('latin1')
   const endian = Buffer.from(buf.subarray(126, 128)).toString('latin1')
   const le = endian === 'IM'
   if (!le && endian !== 'MI') {
-    if (buf[0] === 0 || buf[1] === 0 || buf[2] === 0 || buf[3] === 0) {
+    if (level4)
       throw new MatFormatError('this looks like a level-4 MAT-file, which is not supported')
-    }
     throw new MatFormatError('no MAT-file header (the endian indicator at byte 126 is missing)')
   }
   const version = new DataView(buf.buffer, buf.byteOffset + 124, 2).getUint16(0, le)
