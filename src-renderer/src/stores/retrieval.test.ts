@@ -90,6 +90,11 @@ describe('retrieval store: galleries and the class filter', () => {
       { runId: 1, imageId: 11, k: 16, gallery: 'train', classIds: [5, 6] },
       { runId: 2, imageId: 11, k: 16, gallery: 'train', classIds: [5, 6] }
     ])
+    // Each ranking also asks its gallery to be prepared, so a restarted embedding shows up.
+    expect(called('prepareGallery').filter((p) => p.runId === 1).length).toBeGreaterThan(1)
+    expect(called('prepareGallery').filter((p) => p.runId === 2).length).toBeGreaterThan(1)
+    expect(called('prepareGallery').every((p) => p.gallery === 'train')).toBe(true)
+    expect(store.galleryJobs).toEqual(['job-1', 'job-2'])
     expect(store.setClassIds([5, 6])).toBe(false)
     expect(store.setClassIds([])).toBe(true)
     await store.requery()
