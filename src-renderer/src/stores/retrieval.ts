@@ -174,6 +174,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     compareResult.value = null
     compareError.value = null
     if (id === null || src?.kind !== 'image') return
+    trackGallery(id)
     try {
       const r = await getApi().retrieval.query({
         runId: id,
@@ -249,8 +250,17 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     }
   }
 
+  /**
+   * A query on the train split or the whole dataset waits for its embedding; asking prepare too
+   * shows that job's progress (also one started again after a cancel).
+   */
+  function trackGallery(id: number | null): void {
+    if (id !== null && gallery.value !== 'test') void prepareGallery(id)
+  }
+
   async function run(src: QuerySource, fn: () => Promise<QueryResult>): Promise<void> {
     const seq = ++querySeq
+    trackGallery(runId.value)
     source.value = src
     querying.value = true
     queryError.value = null
