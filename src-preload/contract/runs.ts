@@ -226,14 +226,18 @@ export const RUN_LIST_COLUMNS = [
 ] as const
 export type RunListColumn = (typeof RUN_LIST_COLUMNS)[number]
 
+/** Whether `k` is a key `runs.list` sorts and filters by: a column or a TrainConfig key. */
+export function isRunListKey(k: string): boolean {
+  return (
+    (RUN_LIST_COLUMNS as readonly string[]).includes(k) || Object.hasOwn(TrainConfigFields.shape, k)
+  )
+}
+
 /** A column key: one of RUN_LIST_COLUMNS or a hyperparameter (a TrainConfig key such as `lr`). */
 const ListKey = z
   .string()
   .min(1)
-  .refine(
-    (k) => (RUN_LIST_COLUMNS as readonly string[]).includes(k) || k in TrainConfigFields.shape,
-    { message: 'is not a runs column or a hyperparameter' }
-  )
+  .refine(isRunListKey, { message: 'is not a runs column or a hyperparameter' })
 
 export const RunTag = z.string().trim().min(1).max(40)
 

@@ -19,6 +19,15 @@ describe('runs table filter box and columns', () => {
     expect(parseFilter('=x').error).toMatch(/"=x"/)
   })
 
+  it('names an unknown key before asking the server (which would refuse the whole query)', () => {
+    expect(parseFilter('loss=hist nonsense=1').error).toMatch(
+      /^"nonsense" is not a column or setting to filter by: try status, .*lr/
+    )
+    expect(parseFilter('constructor=1').error).toMatch(/"constructor" is not a column/)
+    // Every column and setting key the server takes passes.
+    expect(parseFilter('status=completed dataset=cub r1=0.5 lr=0.001 tau=32').error).toBeUndefined()
+  })
+
   it('offers every default column in the chooser', () => {
     const keys = RUNS_COLUMNS.map((c) => c.key)
     expect(DEFAULT_COLUMNS.every((k) => keys.includes(k))).toBe(true)

@@ -1,5 +1,5 @@
 /** Columns of the runs table: what each shows and the `runs.list` sort key behind it. */
-import type { RunSummary } from '../../../src-preload/contract'
+import { isRunListKey, type RunSummary } from '../../../src-preload/contract'
 import { formatDate, formatPercent } from '../format'
 
 export interface RunsColumn {
@@ -63,7 +63,14 @@ export function parseFilter(text: string): {
     if (tok.startsWith('tag:') && tok.length > 4) tag = tok.slice(4)
     else if (tok.indexOf('=') > 0) {
       const eq = tok.indexOf('=')
-      filters.push({ key: tok.slice(0, eq), value: tok.slice(eq + 1) })
+      const key = tok.slice(0, eq)
+      if (!isRunListKey(key))
+        return {
+          filters,
+          tag,
+          error: `"${key}" is not a column or setting to filter by: try status, dataset, loss, backbone, device, or a setting such as lr, epochs, batchSize, seed`
+        }
+      filters.push({ key, value: tok.slice(eq + 1) })
     } else return { filters, tag, error: `"${tok}": write key=value (loss=hist) or tag:name` }
   }
   return { filters, tag }
