@@ -6,7 +6,8 @@
  *
  * The step uses the micro-batch a run would use on the backend (microBatch 'auto': on wasm the
  * gradient cache with micro-batches of 8 at 224 px, see src-main/ml/train/accumulate.ts);
- * BENCH_MICRO=N forces N (N = batch: one tape over the whole batch), BENCH_BATCH the batch
+ * BENCH_MICRO=N forces N (N = batch: one tape over the whole batch), BENCH_BN_TRAIN=1 trains
+ * BatchNorm (the plain layers graph, never split), BENCH_BATCH the batch
  * (default 32), BENCH_STEPS the measured steps (default 3, after one warm-up step),
  * HIST_BACKEND=cpu|wasm the backend.
  *
@@ -36,20 +37,24 @@ async function main(): Promise<void> {
   const report = await initBackend({ only: [(process.env.HIST_BACKEND as 'wasm') ?? 'wasm'] })
   const batch = Number(process.env.BENCH_BATCH ?? 32)
   const steps = Number(process.env.BENCH_STEPS ?? 3)
-  const micro = process.env.BENCH_MICRO
-    ? Math.min(batch, Number(process.env.BENCH_MICRO))
-    : resolveMicroBatch('auto', {
-        batchSize: batch,
-        backend: tf.getBackend(),
-        inputSize: SIZE,
-        splittable: true
-      })
+  const bnTrain = process.env.BENCH_BN_TRAIN === '1'
+  const micro = bnTrain
+    ? batch
+    : process.env.BENCH_MICRO
+      ? Math.min(batch, Number(process.env.BENCH_MICRO))
+      : resolveMicroBatch('auto', {
+          batchSize: batch,
+          backend: tf.getBackend(),
+          inputSize: SIZE,
+          splittable: true
+        })
   const cfg = TrainConfig.parse({
     datasetId: 1,
     frozen: false,
     warm: 0,
     batchSize: batch,
-    microBatch: micro
+    microBatch: micro,
+    bnFreeze: !bnTrain
   })
   const modelsDir = path.join(os.tmpdir(), 'hist-bench-models')
   const backbone = await loadBackbone({ kind: 'mobilenetv2' }, { modelsDir })
@@ -84,6 +89,7 @@ async function main(): Promise<void> {
     fastPaths: report.fastPaths?.filter((p) => p.active).map((p) => p.name),
     batch,
     microBatch: micro,
+    bnFrozen: !bnTrain,
     inputSize: SIZE,
     trainableVariables: vars.length,
     cpuMsPerStep: Math.round(cpu),
