@@ -17,7 +17,9 @@ export default defineConfig({
           // Worker thread of the image-embedding pool (src-main/ml/data/embedPool.ts finds it by name).
           embedWorker: resolve(__dirname, 'src-main/ml/data/embedWorker.ts'),
           // Worker thread of the similarity heat-maps (src-main/ml/explain/runner.ts finds it by name).
-          explainWorker: resolve(__dirname, 'src-main/ml/explain/worker.ts')
+          explainWorker: resolve(__dirname, 'src-main/ml/explain/worker.ts'),
+          // Worker thread embedding a run's train images (src-main/retrieval/embedRunner.ts finds it by name).
+          datasetEmbedWorker: resolve(__dirname, 'src-main/retrieval/embedWorker.ts')
         }
       }
     }

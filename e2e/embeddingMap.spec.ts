@@ -69,7 +69,12 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     const datasetId = await importFolder(page, server, dir, 'colours')
     const run = await trainRun(page, server, quickConfig(datasetId, { name: 'map run' }))
 
-    const map = await nextMap(page, () => page.goto(`${server.origin}/#/runs/${run.id}?tab=map`))
+    // The run opens on its Curves tab; the chosen tab goes into the route (?tab=map).
+    await page.goto(`${server.origin}/#/runs/${run.id}`)
+    const mapTab = page.getByRole('tab', { name: 'Embedding map' })
+    await expect(page.getByRole('tab', { name: 'Curves' })).toHaveAttribute('aria-selected', 'true')
+    const map = await nextMap(page, () => mapTab.click())
+    await expect(page).toHaveURL(new RegExp(`/runs/${run.id}\\?tab=map$`))
     expect(map.scope).toBe('test')
     const chart = page.getByRole('img', { name: 'Embedding map of the test images' })
     await expect(chart).toBeVisible()
@@ -165,7 +170,19 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await page.getByRole('radio', { name: 'Pan & zoom', exact: true }).click()
     await page.mouse.click(plot.x + lx, plot.y + ly)
     await expect(page).toHaveURL(new RegExp(`/retrieval\\?run=${run.id}&query=${map.imageIds[i]}`))
-    await page.goto(`${server.origin}/#/runs/${run.id}?tab=map`)
+    await expect(page.getByTestId('query-label')).toBeVisible()
+    // Back returns to the tab the user left (not the default Curves tab); so do forward + back
+    // and a reload.
+    await page.goBack()
+    await expect(page).toHaveURL(new RegExp(`/runs/${run.id}\\?tab=map$`))
+    await expect(mapTab).toHaveAttribute('aria-selected', 'true')
+    await expect(chart).toBeVisible()
+    await page.goForward()
+    await expect(page).toHaveURL(/\/retrieval\?/)
+    await page.goBack()
+    await expect(mapTab).toHaveAttribute('aria-selected', 'true')
+    await page.reload()
+    await expect(mapTab).toHaveAttribute('aria-selected', 'true')
     await expect(chart).toBeVisible()
 
     // The whole dataset: train images join the map, and the split colouring shows both.

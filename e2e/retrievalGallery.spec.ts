@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { GalleryClass, ImageRef, QueryResult } from '../src-preload/contract'
-import { expect, test } from './fixtures'
+import { expect, screenshot, test } from './fixtures'
 import {
   api,
   importFolder,
@@ -49,11 +49,21 @@ test('searches the whole dataset, filters by class, shows missed ranks and uses 
     expect(train.total).toBe(30)
     const q = train.images[3]
 
+    // Without the trainer's feature cache the train images are decoded and embedded by the
+    // run's model in the server's worker thread (the slow path a fine-tuned run always takes).
+    rmSync(join(server.dataDir, 'cache', 'features'), { recursive: true, force: true })
     await page.goto(`${server.origin}/#/retrieval?run=${run.id}`)
     const gallery = page.getByLabel('Search in', { exact: true })
     await expect(gallery).toHaveValue('test')
     await gallery.selectOption('all')
     await expect(page).toHaveURL(new RegExp(`run=${run.id}&gallery=all$`))
+    // The first whole-dataset search embeds the 30 train images as a job, with its progress.
+    const progress = page.getByTestId('gallery-progress')
+    await expect(progress).toBeVisible()
+    await expect(progress).toContainText(/Embedding the dataset of run \d+ \("run A"\)/)
+    await expect(progress.getByRole('progressbar')).toBeVisible()
+    await screenshot(page, 'retrieval-gallery-progress')
+    await expect(progress).toBeHidden({ timeout: 120_000 })
     // The query list now holds every image of the dataset, train images included.
     await expect(page.getByRole('tab', { name: 'All images' })).toBeVisible()
     await expect(page.getByText(/^60 images/)).toBeVisible()

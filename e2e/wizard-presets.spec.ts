@@ -24,10 +24,14 @@ test('Demo preset → CUB preset: the Model step and Review show the CUB values'
 
     const preset = page.getByLabel('Preset')
     await preset.selectOption('demo')
+    // The demo owns its model selection: the best epoch on its small (2-class) validation split.
+    await page.getByText('Advanced').click()
+    const acceptSmall = page.getByLabel('Accept a small validation split')
+    await expect(acceptSmall).toBeChecked()
     await preset.selectOption('cub')
     await expect(preset).toHaveValue('cub')
     await expect(page.getByLabel('Epochs', { exact: true })).toHaveValue('40')
-    await page.getByText('Advanced').click()
+    await expect(acceptSmall).not.toBeChecked()
     await expect(page.getByLabel('Warm-up epochs')).toHaveValue('1')
     await expect(page.getByLabel('HGNN hidden size')).toHaveValue('512')
     await screenshotBoth(page, 'wizard-preset-cub')

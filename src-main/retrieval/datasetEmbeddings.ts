@@ -41,7 +41,10 @@ export interface DatasetEmbeddingsOptions {
   onProgress?: (done: number, total: number) => void
   /** Stops the embedding between batches (rejects with CancelledError); nothing is cached. */
   signal?: AbortSignal
-  /** Loads the run's selected model; defaults to runs/inference loadRunModel (tests inject). */
+  /**
+   * Loads the run's selected model; defaults to the run's model in a worker thread
+   * (embedRunner.ts). Tests inject runs/inference loadRunModel or a fake.
+   */
   loadModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
   /**
    * Images per model call: bounds the decoded pixels in memory and how long one batch holds the
@@ -70,8 +73,9 @@ export interface Rows {
 }
 
 async function defaultLoadModel(ctx: AppContext, runId: number): Promise<RunModel> {
-  const mod = await import('../runs/inference')
-  return mod.loadRunModel(ctx, runId)
+  // In a worker thread: a long embedding must not hold the main process's event loop.
+  const mod = await import('./embedRunner')
+  return mod.loadRunModelInWorker(ctx, runId)
 }
 
 /** The rows of the run's dataset: train images of its split, then its test gallery in row order. */

@@ -53,6 +53,8 @@ interface RowRefs {
 /** Loads, caches and prepares the train-split and whole-dataset galleries of runs. */
 export class DatasetGalleryStore {
   private entries = new Lru<number, Entry>(2)
+  /** The row lists of recent runs (SQL only), so that paging and searching the list is cheap. */
+  private rowLists = new Lru<number, { key: string; rows: RowRefs }>(4)
   private inflight = new Map<number, { key: string; jobId: string; promise: Promise<Entry> }>()
 
   constructor(
@@ -61,7 +63,10 @@ export class DatasetGalleryStore {
     private loadModel?: DatasetEmbeddingsOptions['loadModel']
   ) {}
 
-  /** What changes when the run is evaluated again (the file cache checks the rest). */
+  /**
+   * What changes when the run is evaluated again or its dataset gains or loses images (the file
+   * cache checks the rows themselves).
+   */
   private key(run: RunInfo): string {
     let stamp = 'missing'
     try {
@@ -70,7 +75,8 @@ export class DatasetGalleryStore {
     } catch {
       // The dataset embeddings loader reports the missing gallery file.
     }
-    return `${run.finishedAt ?? ''}|${stamp}`
+    const images = run.datasetId === null ? '' : this.repo.imageCount(run.datasetId)
+    return `${run.finishedAt ?? ''}|${stamp}|${images}`
   }
 
   private hit(run: RunInfo): Entry | null {
@@ -205,7 +211,13 @@ export class DatasetGalleryStore {
 
   /** The rows of a scope with their refs, without embeddings (for lists and class counts). */
   private scopeRows(run: RunInfo, scope: DatasetScope): { refs: ImageRef[]; ordinals: number[] } {
-    const all = this.rowRefs(run, datasetEmbeddingRows(this.ctx, run.id))
+    // Valid while the run's evaluation and its dataset's image count stay the same.
+    const key = this.key(run)
+    let all = this.rowLists.get(run.id)?.key === key ? this.rowLists.get(run.id)!.rows : null
+    if (!all) {
+      all = this.rowRefs(run, datasetEmbeddingRows(this.ctx, run.id))
+      this.rowLists.set(run.id, { key, rows: all })
+    }
     const refs: ImageRef[] = []
     const ordinals: number[] = []
     all.refs.forEach((ref, r) => {
@@ -259,6 +271,7 @@ export class DatasetGalleryStore {
   /** Drops every cached gallery; running jobs go on and cache their result on disk. */
   clear(): void {
     this.entries.clear()
+    this.rowLists.clear()
   }
 }
 

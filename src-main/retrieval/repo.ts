@@ -104,6 +104,8 @@ export class RetrievalRepo {
         `SELECT ${REF_COLUMNS}, c.ordinal AS ordinal FROM images i
          JOIN classes c ON c.id = i.class_id WHERE i.dataset_id = ?`
       ),
+      imageCount: db.prepare('SELECT COUNT(*) AS n FROM images WHERE dataset_id = ?'),
+      classOrdinals: db.prepare('SELECT id, ordinal FROM classes WHERE dataset_id = ?'),
       queries: db.prepare(
         'SELECT image_id, ap, correct_at1 FROM run_queries WHERE run_id = ? ORDER BY image_id'
       ),
@@ -182,6 +184,17 @@ export class RetrievalRepo {
   datasetRefs(datasetId: number): Map<number, { ref: ImageRef; ordinal: number }> {
     const rows = this.s.datasetRefs.all(datasetId) as (RefRow & { ordinal: number })[]
     return new Map(rows.map((r) => [r.id as number, { ref: toRef(r), ordinal: r.ordinal }]))
+  }
+
+  /** Number of images of a dataset. */
+  imageCount(datasetId: number): number {
+    return (this.s.imageCount.get(datasetId) as { n: number }).n
+  }
+
+  /** The ordinal (class order) of each class of a dataset, by class id. */
+  classOrdinals(datasetId: number): Map<number, number> {
+    const rows = this.s.classOrdinals.all(datasetId) as { id: number; ordinal: number }[]
+    return new Map(rows.map((r) => [r.id, r.ordinal]))
   }
 
   /** Every per-query result of the run's final evaluation, by image id. */

@@ -280,6 +280,25 @@ describe('retrieval gallery lists', () => {
     expect(found.images.every((i) => i.className === 'test_4')).toBe(true)
   })
 
+  it('lists an image added to the dataset since (the list cache follows the dataset)', async () => {
+    expect((await svc.testImages({ runId: f.runId, gallery: 'train' })).total).toBe(9)
+    const added = Number(
+      f.ctx.db
+        .prepare(
+          `INSERT INTO images (dataset_id, class_id, rel_path, size, mtime_ms, sha1) VALUES (?, ?, 'train_0/new.png', 1, 0, 'y')`
+        )
+        .run(f.datasetId, f.train[0].classId).lastInsertRowid
+    )
+    try {
+      const after = await svc.testImages({ runId: f.runId, gallery: 'train', search: 'new.png' })
+      expect(after.total).toBe(1)
+      expect(after.images[0].id).toBe(added)
+    } finally {
+      f.ctx.db.prepare('DELETE FROM images WHERE id = ?').run(added)
+    }
+    expect((await svc.testImages({ runId: f.runId, gallery: 'train' })).total).toBe(9)
+  })
+
   it('counts the classes of each gallery in class order', async () => {
     const names = async (gallery: 'test' | 'train' | 'all') =>
       (await svc.galleryClasses({ runId: f.runId, gallery })).map(

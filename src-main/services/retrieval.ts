@@ -1,6 +1,7 @@
 /**
  * The retrieval browser's and comparison's backend: nearest-neighbour queries over a run's test
- * gallery (a gallery image or an external image embedded with the run's model), the worst
+ * split, train split or whole dataset (a gallery image or an external image embedded with the
+ * run's model; optionally only some classes, ranked as in the whole gallery), the worst
  * queries, per-class Recall@1, run comparison, queries that flip between two runs, and the 2-D
  * embedding map. The heavy parts live in src-main/retrieval; this file wires them to the contract.
  */
@@ -242,10 +243,10 @@ export function createRetrievalService(
       store.requireGallery(run)
       if (gallery !== 'test') return datasetStore.classes(run, gallery)
       const meta = store.meta(run)
-      const ordinals = run.datasetId === null ? null : repo.datasetRefs(run.datasetId)
+      const ordinals = run.datasetId === null ? null : repo.classOrdinals(run.datasetId)
       return classCounts(
         meta.refs,
-        meta.refs.map((r) => ordinals?.get(r.id)?.ordinal ?? 0)
+        meta.refs.map((r) => ordinals?.get(r.classId) ?? 0)
       )
     },
 

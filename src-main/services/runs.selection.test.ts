@@ -205,6 +205,37 @@ describe('refit: select the epoch count on validation, then train on all classes
   })
 })
 
+describe('a small validation split the config accepts (the demo preset)', () => {
+  it('selects on it with an info line instead of a warning; without it, val warns', async () => {
+    const s = service()
+    try {
+      const small = { modelSelection: 'val', valRatio: 0.25, epochs: 2 } as const
+      const warned = await s.start(config(small))
+      expect(await s.waitFor(warned.id)).toBe('completed')
+      expect(s.repo.detail(warned.id).log.find((l) => l.level === 'warn')?.message).toMatch(
+        /Model selection is unreliable: the validation split has 2 classes and 40 images/
+      )
+      const run = await s.start(config({ ...small, acceptSmallValidation: true }))
+      expect(await s.waitFor(run.id)).toBe('completed')
+      const d = s.repo.detail(run.id)
+      // (Other warnings, e.g. below the untrained baseline on this tiny run, are not about selection.)
+      expect(
+        d.log.filter((l) => l.level === 'warn' && /selection|validation split/i.test(l.message))
+      ).toEqual([])
+      expect(d.log.find((l) => /Small validation split/.test(l.message))).toMatchObject({
+        level: 'info',
+        message: expect.stringMatching(/2 classes and 40 images.*accepted by the config/)
+      })
+      // The same selection as the warned run: 6 classes train, the best validation epoch is kept.
+      expect(d.steps).toHaveLength(s.repo.detail(warned.id).steps.length)
+      expect(d.bestMetrics?.split).toBe('validation')
+      expect(d.bestEpoch).not.toBeNull()
+    } finally {
+      await s.shutdown()
+    }
+  })
+})
+
 describe('stopped runs: evaluating the best checkpoint', () => {
   it('gives a stopped run test metrics, a gallery and per-query rows; its status stays', async () => {
     const s = service()

@@ -2,11 +2,12 @@
  * The whole-run time estimate from rates the probe measured on this machine's backend: pure
  * arithmetic (measured rates in, seconds out), so that the model of a run's time is unit-tested.
  *
- * Overlap is measured, not assumed. A run prefetches the next batch (and the next evaluation
- * chunk) while computing, but decoding needs the main thread between its stages, which a
- * synchronous wasm step holds: measured here, the overlap is partial (an evaluation chunk takes
- * about decode + forward, not the max). So the probe times the training loop itself and the
- * real evaluation embedding, and this module only multiplies those by the run's counts. Where
+ * Overlap is measured, not assumed. A run prefetches batches (and evaluation chunks) while
+ * computing, but decoding needs the main thread between its stages, which a synchronous wasm
+ * step holds: with one batch ahead an evaluation chunk took about decode + forward, not the max
+ * (two ahead, as now, overlaps more, by an amount that depends on the load). So the probe times
+ * the training loop itself and the real evaluation embedding, and this module only multiplies
+ * those by the run's counts. Where
  * work competes for the same cores it adds up: the frozen-mode feature pool runs one backbone
  * per core, and decoding takes cycles from the same cores.
  */

@@ -118,7 +118,13 @@ export async function runTraining(job: RunJob, send: Send, control: RunControl):
     )
 
   // Selection plan: validation classes carved from the training classes (class-disjoint, seeded).
-  const plan = planSelection(job.train, cfg.modelSelection, cfg.valRatio, cfg.seed)
+  const plan = planSelection(
+    job.train,
+    cfg.modelSelection,
+    cfg.valRatio,
+    cfg.seed,
+    cfg.acceptSmallValidation
+  )
   const ck = job.checkpoint
     ? readCheckpoint<CheckpointMeta>(join(job.runDir, job.checkpoint))
     : null
@@ -267,6 +273,7 @@ function logPlan(
     `Validation split: ${names.length} of the ${total} training classes (${plan.val.length} images): ${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''}.${plan.refit ? ' After the epoch count is selected on it, the model is refitted on all training classes.' : ''}`
   )
   if (plan.warning) log('warn', `Model selection is unreliable: ${plan.warning}.`)
+  if (plan.note) log('info', `Small validation split: ${plan.note}.`)
 }
 
 /** The untrained model on test (and, in frozen mode, the raw backbone features). */

@@ -121,7 +121,13 @@ export async function probeRun(
   // Measured on the backend the run will use, so the estimate is the chosen device's.
   const report = await initBackend({ device: cfg.device })
   const warnings: string[] = []
-  const plan = planSelection(job.train, cfg.modelSelection, cfg.valRatio, cfg.seed)
+  const plan = planSelection(
+    job.train,
+    cfg.modelSelection,
+    cfg.valRatio,
+    cfg.seed,
+    cfg.acceptSmallValidation
+  )
   if (cfg.modelSelection === 'test')
     warnings.push('Model selection on the test split gives optimistic test metrics.')
   if (plan.skipReason)
@@ -188,13 +194,14 @@ export async function probeRun(
     const need = (cfg.frozen ? 32 : 10) * cfg.batchSize
     const loopItems = Array.from({ length: need }, (_, i) => plan.train[i % plan.train.length])
     const source = imageSource(backbone, transform, cfg.embeddingSize)
-    const data: FitData = cfg.frozen
-      ? {
-          labels: denseLabels(loopItems).labels,
-          load: (idx) => tf.randomNormal([idx.length, dim])
-        }
-      : source.data(loopItems)
-    const stepSec = plan.train.length ? await timeLoopSteps(m, data, cfg, microBatch) : 0
+    const data = (): FitData =>
+      cfg.frozen
+        ? {
+            labels: denseLabels(loopItems).labels,
+            load: (idx) => tf.randomNormal([idx.length, dim])
+          }
+        : source.data(loopItems)
+    const stepSec = plan.train.length ? await timeLoopSteps(m, data(), cfg, microBatch) : 0
     // Evaluation's embedding per item: the head on features (frozen), or the real image
     // source (decoding of the next chunk overlapped as it is in a run) on up to two chunks.
     const nSel = plan.val ? plan.val.length : job.test.length

@@ -101,7 +101,7 @@ export function featureSource(
   }
 }
 
-/** Fine-tune mode: decoded images through the model's own backbone (prefetching one chunk). */
+/** Fine-tune mode: decoded images through the model's own backbone (prefetching two chunks). */
 export function imageSource(
   backbone: Pick<Backbone, 'inputSize' | 'mean' | 'std' | 'featureChannels'>,
   transform: EmbedMode,
@@ -131,15 +131,36 @@ export function imageSource(
           backbone,
           evalMode
         )
-      let next = items.length ? chunk(0) : null
-      for (let s = 0; s < items.length; s += EVAL_CHUNK) {
-        const x = await next!
-        const e = Math.min(items.length, s + EVAL_CHUNK)
-        next = e < items.length ? chunk(e) : null
-        const emb = tf.tidy(() => model.embed(x, false))
-        out.set(await emb.data(), s * embeddingSize)
-        tf.dispose([x, emb])
-        onChunk?.(e, items.length)
+      // Two chunks ahead, as the training loop: a chunk's decoding needs main-thread turns
+      // between its stages, which the synchronous forward pass of the chunk before holds.
+      const pending = new Map<number, Promise<tf.Tensor4D>>()
+      const prefetch = (from: number): void => {
+        for (let k = from; k < Math.min(items.length, from + 2 * EVAL_CHUNK); k += EVAL_CHUNK) {
+          if (pending.has(k)) continue
+          const p = chunk(k)
+          p.catch(() => undefined)
+          pending.set(k, p)
+        }
+      }
+      prefetch(0)
+      try {
+        for (let s = 0; s < items.length; s += EVAL_CHUNK) {
+          const cur = pending.get(s)!
+          pending.delete(s)
+          const x = await cur
+          const e = Math.min(items.length, s + EVAL_CHUNK)
+          prefetch(e)
+          const emb = tf.tidy(() => model.embed(x, false))
+          out.set(await emb.data(), s * embeddingSize)
+          tf.dispose([x, emb])
+          onChunk?.(e, items.length)
+        }
+      } finally {
+        for (const p of pending.values())
+          void p.then(
+            (t) => t.dispose(),
+            () => undefined
+          )
       }
       return l2NormalizeRows(out, items.length, embeddingSize)
     }

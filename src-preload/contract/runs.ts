@@ -101,6 +101,12 @@ export const TrainConfigFields = z.object({
   modelSelection: z.enum(['refit', 'val', 'test']).default('refit'),
   /** Share of training classes held out for validation (modelSelection 'refit' or 'val'). */
   valRatio: z.number().gt(0).lt(1).default(0.2),
+  /**
+   * Select on a validation split under 5 classes or 50 images anyway (no "unreliable" warning;
+   * 'refit' does not skip the selection). Off by default, so a user run whose split is too
+   * small is told; the demo preset sets it, since its 5 training classes leave 2 by design.
+   */
+  acceptSmallValidation: z.boolean().default(false),
   /** Margin (proxy-anchor, triplet) and scale parameters of the baseline losses. */
   margin: z.number().min(0).default(0.1),
   scale: z.number().positive().default(32),

@@ -1,4 +1,4 @@
-import { symlinkSync } from 'node:fs'
+import { readFileSync, symlinkSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { importDataset } from '../importer'
@@ -207,7 +207,7 @@ describe('In-Shop', () => {
   })
 })
 
-describe('Cars196 (cars_annos.mat via mat-for-js)', () => {
+describe('Cars196 (cars_annos.mat via the MAT v5 reader)', () => {
   async function makeCars(
     root: string,
     compress: boolean,
@@ -272,6 +272,16 @@ describe('Cars196 (cars_annos.mat via mat-for-js)', () => {
     put(root, 'cars_annos.mat', Buffer.alloc(200, 7))
     await expect(importDataset(ctx(), { path: join(root, 'cars_annos.mat') })).rejects.toThrow(
       /cannot parse .*cars_annos\.mat as a MATLAB level-5 MAT-file/
+    )
+  })
+
+  it('says a truncated cars_annos.mat is truncated', async () => {
+    const root = tempDir()
+    await makeCars(root, true, 'double')
+    const file = join(root, 'cars_annos.mat')
+    put(root, 'cars_annos.mat', readFileSync(file).subarray(0, 300))
+    await expect(importDataset(ctx(), { path: root })).rejects.toThrow(
+      /cannot parse .*cars_annos\.mat as a MATLAB level-5 MAT-file .*truncated or damaged/
     )
   })
 

@@ -16,7 +16,7 @@
  * step 1 and 3: BatchNorm in inference mode (frozen BN, the HIST default) and no Dropout. With BN
  * training, batch statistics of a micro-batch differ from the batch's, so the contract refuses an
  * explicit micro-batch then and 'auto' does not split. The price is a second backbone forward
- * pass (about a third more compute than one step).
+ * pass per batch (roughly a third of a forward + backward step; not measured separately).
  */
 import * as tf from '@tensorflow/tfjs'
 import type { MicroBatchSetting } from '../../../src-preload/contract/runs'

@@ -213,6 +213,42 @@ describe('training loop', () => {
     }
   })
 
+  it('loads two batches ahead and frees the unused ones when cancelled', async () => {
+    const cfg = config({ epochs: 1 })
+    const model = new TrainModel(cfg, { backbone: null, inChannels: F, numClasses: C })
+    const ac = new AbortController()
+    const base = fitData()
+    const loaded: number[] = []
+    let batchesRun = 0
+    try {
+      // Warm-up so that Adam's state and kernels exist before counting.
+      await fit(model, base, options(cfg))
+      const before = tf.memory().numTensors
+      const res = await fit(
+        model,
+        { labels, load: (idx, rng) => (loaded.push(idx[0]), base.load(idx, rng)) },
+        options(cfg, {
+          signal: ac.signal,
+          callbacks: {
+            onBatchEnd: (l) => {
+              // Batch 0 trained: batches 1 and 2 are loading already (4 batches per epoch).
+              if (l.batch === 0) expect(loaded).toHaveLength(3)
+              batchesRun++
+              ac.abort()
+            }
+          }
+        })
+      )
+      expect(res.reason).toBe('cancelled')
+      expect(batchesRun).toBe(1)
+      // The two prefetched batches are disposed once their loads settle.
+      await new Promise((r) => setImmediate(r))
+      expect(tf.memory().numTensors).toBe(before)
+    } finally {
+      model.dispose()
+    }
+  })
+
   it('calls the callbacks in tfjs order', async () => {
     const cfg = config({ epochs: 2 })
     const model = new TrainModel(cfg, { backbone: null, inChannels: F, numClasses: C })

@@ -1,7 +1,7 @@
 /**
  * The training loop: epochs of mini-batches with the StepLR schedule, warm-up with the backbone
- * frozen, random or class-balanced batches (drop_last), prefetching of the next batch while the
- * current one trains, tfjs-style callbacks, and cancellation or pausing between batches.
+ * frozen, random or class-balanced batches (drop_last), prefetching of the next two batches while
+ * the current one trains, tfjs-style callbacks, and cancellation or pausing between batches.
  *
  * Every random choice is a pure function of (seed, epoch, batch): the batches of an epoch come
  * from a generator seeded by (seed, epoch), the augmentations of a batch from (seed, epoch,
@@ -56,6 +56,8 @@ export interface FitOptions {
    * batchSize: one pass over the whole batch.
    */
   microBatch?: number
+  /** Batches loaded ahead of the one training (default 2). */
+  prefetch?: number
   /** Resume position (default: the very start). */
   start?: Position
   /** Stops between batches (the run ends 'cancelled'). */
@@ -132,15 +134,28 @@ export async function fit(model: FitModel, data: FitData, opts: FitOptions): Pro
     let ran = 0
     const loadBatch = (b: number): Promise<tf.Tensor> =>
       Promise.resolve(data.load(batches[b], createRng(batchSeed(opts.seed, epoch, b))))
-    let next: Promise<tf.Tensor> | null = pos.batch < batches.length ? loadBatch(pos.batch) : null
-    // A rejected prefetch that is never awaited must not crash the process.
-    next?.catch(() => undefined)
+    // Batches being loaded ahead, by index. Two ahead, because decoding needs the main thread
+    // between its stages and a synchronous step holds it: a batch started one step earlier has
+    // its decoding dispatched at that step's yields, so it is ready when its turn comes.
+    const pending = new Map<number, Promise<tf.Tensor>>()
+    const ahead = Math.max(1, opts.prefetch ?? 2)
+    const prefetch = (from: number): void => {
+      for (let k = from; k < Math.min(batches.length, from + ahead); k++) {
+        if (pending.has(k)) continue
+        const p = loadBatch(k)
+        // A rejected prefetch that is never awaited must not crash the process.
+        p.catch(() => undefined)
+        pending.set(k, p)
+      }
+    }
+    prefetch(pos.batch)
     try {
       for (; pos.batch < batches.length; pos.batch++) {
         const b = pos.batch
-        const x = await next!
-        next = b + 1 < batches.length ? loadBatch(b + 1) : null
-        next?.catch(() => undefined)
+        const cur = pending.get(b)!
+        pending.delete(b)
+        const x = await cur
+        prefetch(b + 1)
         const idx = batches[b]
         const y = tf.tensor1d(
           Int32Array.from(idx, (i) => data.labels[i]),
@@ -178,9 +193,9 @@ export async function fit(model: FitModel, data: FitData, opts: FitOptions): Pro
         }
       }
     } finally {
-      // Free a prefetched batch that will not be used (stop, pause or error).
-      if (next)
-        void next.then(
+      // Free prefetched batches that will not be used (stop, pause or error).
+      for (const p of pending.values())
+        void p.then(
           (t) => t.dispose(),
           () => undefined
         )

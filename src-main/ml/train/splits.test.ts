@@ -90,6 +90,26 @@ describe('selection plan (refit by default)', () => {
     expect(planSelection(eight.slice(0, 3), 'refit', 0.2, 1).skipReason).toMatch(/3 training/)
   })
 
+  it('selects on a small split without a warning when the config accepts it (the same carve)', () => {
+    const eight = Array.from({ length: 8 * 5 }, (_, i) => ({ classId: i % 8 }))
+    const warned = planSelection(eight, 'val', 0.25, 1)
+    const v = planSelection(eight, 'val', 0.25, 1, true)
+    expect(v.warning).toBeNull()
+    expect(v.skipReason).toBeNull()
+    expect(v.note).toMatch(/2 classes and 10 images.*accepted by the config/)
+    expect(v.val).toEqual(warned.val)
+    expect(v.train).toEqual(warned.train)
+    const r = planSelection(eight, 'refit', 0.25, 1, true)
+    expect(r.skipReason).toBeNull()
+    expect(r.refit).toBe(true)
+    expect(new Set(r.val!.map((i) => i.classId)).size).toBe(2)
+    // Fewer than 4 classes still cannot be carved, accepted or not.
+    expect(planSelection(eight.slice(0, 3), 'refit', 0.2, 1, true).skipReason).toMatch(/3 training/)
+    // A split that is large enough has no note.
+    const many = Array.from({ length: 20 * 10 }, (_, i) => ({ classId: i % 20 }))
+    expect(planSelection(many, 'val', 0.25, 1, true).note).toBeNull()
+  })
+
   it('refits for the longest training within one standard error of the best validation R@1', () => {
     // The Omniglot case: best 73.0 at epoch 19 on 460 queries (se ≈ 2.1); epoch 40 at 71.7.
     const h = Array.from({ length: 40 }, (_, i) => (i === 18 ? 0.73 : i < 5 ? 0.69 : 0.717))
@@ -116,5 +136,30 @@ describe('presets', () => {
     const c = TrainConfig.parse(applyTrainPreset('cub', { datasetId: 1, epochs: 3, lr: undefined }))
     expect(c.epochs).toBe(3)
     expect(c.lr).toBe(1.2e-4)
+  })
+
+  it("the demo preset's own selection does not warn on the demo's 5 training classes; the default still does", () => {
+    // The built-in demo: Fashion-MNIST classes 0-4 train (300 images each, DEMO_PER_CLASS), 5-9 test.
+    const demoTrain = Array.from({ length: 5 * 300 }, (_, i) => ({ classId: i % 5 }))
+    const plan = (c: TrainConfig): ReturnType<typeof planSelection> =>
+      planSelection(demoTrain, c.modelSelection, c.valRatio, c.seed, c.acceptSmallValidation)
+    const demo = TrainConfig.parse(applyTrainPreset('demo', { datasetId: 1 }))
+    expect(demo.modelSelection).toBe('val')
+    const p = plan(demo)
+    expect(p.warning).toBeNull()
+    expect(p.skipReason).toBeNull()
+    expect(new Set(p.val!.map((i) => i.classId)).size).toBe(2)
+    expect(p.note).toMatch(/2 classes/)
+    // The demo trains on what it trained on before (the README's figures): the same carve.
+    const before = planSelection(demoTrain, 'val', demo.valRatio, demo.seed)
+    expect(p.train).toEqual(before.train)
+    expect(before.warning).toMatch(/too few to select/)
+    // A user run on the same classes with the defaults is still told.
+    expect(plan(TrainConfig.parse({ datasetId: 1 })).skipReason).toMatch(/too few to select/)
+    // The user can turn it back off over the preset.
+    const off = TrainConfig.parse(
+      applyTrainPreset('demo', { datasetId: 1, acceptSmallValidation: false })
+    )
+    expect(plan(off).warning).toMatch(/too few to select/)
   })
 })

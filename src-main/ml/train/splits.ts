@@ -76,29 +76,55 @@ export function selectionTooSmall(valClasses: number, valImages: number): string
 /**
  * The selection plan of a run: which items train in the selection phase, which validate, and
  * whether a refit on all training classes follows. In refit mode a split too small to select
- * on is skipped: the run trains all classes for the configured epochs (`skipReason` says why).
+ * on is skipped: the run trains all classes for the configured epochs (`skipReason` says why);
+ * in val mode it is used with a `warning`. `acceptSmall` (the config's acceptSmallValidation,
+ * which the demo preset sets: its 5 training classes leave 2 to validate on, by design) selects
+ * on such a split in either mode, with a `note` instead of a warning or a skip.
  */
 export function planSelection<T extends HasClass>(
   items: T[],
   mode: 'refit' | 'val' | 'test',
   valRatio: number,
-  seed: number
-): { train: T[]; val: T[] | null; refit: boolean; warning: string | null; skipReason: string | null } {
-  if (mode === 'test') return { train: items, val: null, refit: false, warning: null, skipReason: null }
+  seed: number,
+  acceptSmall = false
+): {
+  train: T[]
+  val: T[] | null
+  refit: boolean
+  warning: string | null
+  skipReason: string | null
+  note: string | null
+} {
+  const none = { warning: null, skipReason: null, note: null }
+  if (mode === 'test') return { train: items, val: null, refit: false, ...none }
   const classes = new Set(items.map((i) => i.classId)).size
   if (mode === 'refit' && classes < 4)
     return {
       train: items,
       val: null,
       refit: false,
-      warning: null,
+      ...none,
       skipReason: `only ${classes} training classes, too few to carve a validation split`
     }
-  const carved = carveValidation(items, valRatio, seed, mode === 'refit' ? MIN_SELECTION_CLASSES : 2)
+  const carved = carveValidation(
+    items,
+    valRatio,
+    seed,
+    mode === 'refit' ? MIN_SELECTION_CLASSES : 2
+  )
   const small = selectionTooSmall(carved.valClassIds.length, carved.val.length)
+  if (small && acceptSmall) {
+    return {
+      train: carved.train,
+      val: carved.val,
+      refit: mode === 'refit',
+      ...none,
+      note: `${small}; accepted by the config (acceptSmallValidation)`
+    }
+  }
   if (mode === 'refit' && small)
-    return { train: items, val: null, refit: false, warning: null, skipReason: small }
-  return { train: carved.train, val: carved.val, refit: mode === 'refit', warning: small, skipReason: null }
+    return { train: items, val: null, refit: false, ...none, skipReason: small }
+  return { train: carved.train, val: carved.val, refit: mode === 'refit', ...none, warning: small }
 }
 
 /**

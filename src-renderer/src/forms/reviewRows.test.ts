@@ -60,6 +60,17 @@ describe('review rows', () => {
     expect(rows['Embedding size']).toBe('512')
     expect(rows['Epochs × batch']).toMatch(/^40 × /)
     expect(rows['HGNN hidden size']).not.toBe('128')
+    expect(rows['Best epoch chosen on']).not.toMatch(/small split/)
+  })
+
+  it('says the demo preset accepts its small validation split', () => {
+    const f = defaultForm()
+    f.datasetId = 7
+    applyPreset(f, 'demo')
+    const rows = Object.fromEntries(reviewRows(validateForm(f, dataset).config!, ctx))
+    expect(rows['Best epoch chosen on']).toBe(
+      'validation classes (they are not trained on); a small split is accepted'
+    )
   })
 
   it('names an automatic run name and a missing split', () => {

@@ -73,7 +73,7 @@ function selectionText(c: TrainConfig, dataset: DatasetSummary | null): [string,
     c.modelSelection === 'val'
       ? 'validation classes (they are not trained on)'
       : 'validation classes, then a refit on all training classes'
-  return [classes, how]
+  return [classes, c.acceptSmallValidation ? `${how}; a small split is accepted` : how]
 }
 
 /** Every effective setting, grouped as the wizard's steps are. */

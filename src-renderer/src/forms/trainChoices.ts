@@ -105,6 +105,8 @@ export const FIELD_HELP: Record<string, string> = {
   modelSelection:
     'Refit (default): pick the epoch count on a validation split, then train on all training classes for that many epochs. Validation: keep the best validation epoch (trained without the validation classes). Test: as the paper (optimistic).',
   valRatio: 'Share of training classes held out to pick the best epoch.',
+  acceptSmallValidation:
+    'Pick the epoch on a validation split under 5 classes or 50 images anyway, without a warning (the demo preset does: its 5 training classes leave 2). Off: such a run is warned, and refit trains all classes without selection.',
   margin: 'Margin of Proxy-Anchor, triplet or multi-similarity.',
   scale: 'Scale (inverse temperature) of Proxy-Anchor, normalized softmax or multi-similarity.',
   name: 'A name to find the run again; empty = automatic.'

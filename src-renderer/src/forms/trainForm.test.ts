@@ -111,6 +111,8 @@ describe('train form', () => {
     f.name = 'mine'
     applyPreset(f, 'demo')
     expect(f.warm).toBe(0)
+    expect(f.modelSelection).toBe('val')
+    expect(f.acceptSmallValidation).toBe(true)
     applyPreset(f, 'cub')
     const fresh = defaultForm()
     applyPreset(fresh, 'cub')
@@ -121,6 +123,7 @@ describe('train form', () => {
     expect(f.warm).not.toBe(0)
     expect(f.frozen).toBe(fresh.frozen)
     expect(f.batchSize).toBe(fresh.batchSize)
+    expect(f.acceptSmallValidation).toBe(false)
     expect(presetOf(f)).toBe('cub')
     // The user's own entries are not the preset's.
     expect(f.seed).toBe(7)

@@ -68,6 +68,7 @@ export interface TrainForm {
   seed: NumField
   modelSelection: 'refit' | 'val' | 'test'
   valRatio: NumField
+  acceptSmallValidation: boolean
   margin: NumField
   scale: NumField
   name: string
@@ -117,6 +118,7 @@ export function defaultForm(): TrainForm {
     seed: d.seed,
     modelSelection: d.modelSelection,
     valRatio: d.valRatio,
+    acceptSmallValidation: d.acceptSmallValidation,
     margin: d.margin,
     scale: d.scale,
     name: ''
@@ -203,6 +205,7 @@ export const RECIPE_KEYS = [
   'ipc',
   'modelSelection',
   'valRatio',
+  'acceptSmallValidation',
   'margin',
   'scale'
 ] as const satisfies readonly FlatKey[]

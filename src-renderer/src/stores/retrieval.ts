@@ -69,9 +69,18 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     testTotal.value = 0
     compareResult.value = null
     classes.value = []
+    // Jobs of the previous choice (prepareGallery lists a still-running one again).
+    galleryJobs.value = []
     if (id === null) return
     const again = external && lastExternal?.label === external.label ? lastExternal.again() : null
-    await Promise.all([loadTestImages(), loadWorst(), loadClasses(), prepareGallery(id), again])
+    await Promise.all([
+      loadTestImages(),
+      loadWorst(),
+      loadClasses(),
+      prepareGallery(id),
+      compareId.value !== null && compareId.value !== id ? prepareGallery(compareId.value) : null,
+      again
+    ])
   }
 
   /**
@@ -81,6 +90,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
   async function setGallery(scope: GalleryScope): Promise<void> {
     if (gallery.value === scope) return
     gallery.value = scope
+    galleryJobs.value = []
     classIds.value = []
     result.value = null
     compareResult.value = null
@@ -164,6 +174,7 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     compareResult.value = null
     compareError.value = null
     if (id === null || src?.kind !== 'image') return
+    trackGallery(id)
     try {
       const r = await getApi().retrieval.query({
         runId: id,
@@ -239,8 +250,17 @@ export const useRetrievalStore = defineStore('retrieval', () => {
     }
   }
 
+  /**
+   * A query on the train split or the whole dataset waits for its embedding; asking prepare too
+   * shows that job's progress (also one started again after a cancel).
+   */
+  function trackGallery(id: number | null): void {
+    if (id !== null && gallery.value !== 'test') void prepareGallery(id)
+  }
+
   async function run(src: QuerySource, fn: () => Promise<QueryResult>): Promise<void> {
     const seq = ++querySeq
+    trackGallery(runId.value)
     source.value = src
     querying.value = true
     queryError.value = null
