@@ -6,6 +6,7 @@ import {
   formatPercent,
   plural,
   isBelowBaseline,
+  progressText,
   selectionSplit
 } from './format'
 
@@ -46,5 +47,23 @@ describe('format helpers', () => {
     expect(isBelowBaseline({ belowBaseline: true, testMetrics: null, baselineMetrics: null })).toBe(
       true
     )
+  })
+})
+
+describe('progressText', () => {
+  it('counts only where the count says something', () => {
+    // A one-step job (the PCA map) showed "— 0 of 1".
+    expect(progressText({ message: 'Map of run 1: PCA of 1,500 images', done: 0, total: 1 })).toBe(
+      'Map of run 1: PCA of 1,500 images'
+    )
+    // UMAP counts its epochs in the message already ("… epoch 10 of 200 — 10 of 200").
+    const umap = 'Map of run 1: UMAP of 1,500 images, epoch 10 of 200'
+    expect(progressText({ message: umap, done: 10, total: 200 })).toBe(umap)
+    expect(
+      progressText({ message: 'Map of run 1: embedding images', done: 1200, total: 3000 })
+    ).toBe(
+      `Map of run 1: embedding images — ${(1200).toLocaleString()} of ${(3000).toLocaleString()}`
+    )
+    expect(progressText({ message: 'Starting', done: 0, total: 0 })).toBe('Starting')
   })
 })

@@ -76,3 +76,13 @@ export function isBelowBaseline(run: {
   const before = run.baselineMetrics?.recall['1']
   return after !== undefined && before !== undefined && after < before
 }
+
+/**
+ * A job's progress line: its message, then "— done of total" when that says something: not for
+ * a one-step job (total ≤ 1, e.g. a PCA reported as step 0 of 1) and not when the message
+ * already counts (a UMAP job says "epoch 10 of 200" itself).
+ */
+export function progressText(p: { message: string; done: number; total: number }): string {
+  if (p.total <= 1 || p.message.includes(`${p.done} of ${p.total}`)) return p.message
+  return `${p.message} — ${p.done.toLocaleString()} of ${p.total.toLocaleString()}`
+}
