@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { unzipSync } from 'fflate'
 import { expect, test } from './fixtures'
-import { importFolder, makeImageFolder, quickConfig, trainRun } from './uiHelpers'
+import { importFolder, makeImageFolder, quickConfig, screenshotBoth, trainRun } from './uiHelpers'
 
 interface ModelJson {
   format?: string
@@ -37,8 +37,22 @@ test('the Export dialog downloads the run model as a zip with model.json and its
     )
     await page.goto(`${server.origin}/#/runs/${run.id}`)
     await page.getByRole('button', { name: 'Export…' }).click()
-    const link = page.getByTestId('download-model-zip')
+    const dialog = page.getByRole('dialog', { name: 'Export run' })
+    // In web mode the download comes first, as a button under its own heading; writing into a
+    // folder (on the server's disk) is the second choice and says so.
+    await expect(dialog.getByRole('heading', { name: 'Download to this computer' })).toBeVisible()
+    await expect(
+      dialog.getByRole('heading', { name: 'Or write it into a folder on the server' })
+    ).toBeVisible()
+    await expect(dialog.getByRole('button', { name: 'Export on the server' })).toBeVisible()
+    const link = dialog.getByTestId('download-model-zip')
+    await expect(link).toHaveClass(/\bbtn\b/)
     await expect(link).toHaveAttribute('href', `/download/model/${run.id}.zip`)
+    // The fields do not touch: the folder field's label sits clear of the format select.
+    const select = (await dialog.getByTestId('export-format').boundingBox())!
+    const label = (await dialog.getByText('Export into folder', { exact: true }).boundingBox())!
+    expect(label.y - (select.y + select.height)).toBeGreaterThanOrEqual(6)
+    await screenshotBoth(page, 'run-export-dialog-web')
 
     const [download] = await Promise.all([page.waitForEvent('download'), link.click()])
     expect(download.suggestedFilename()).toBe(`hist-run-${run.id}-tfjs-model.zip`)
