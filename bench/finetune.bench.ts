@@ -1,51 +1,76 @@
 /**
- * Fine-tuning speed on the CPU backends (npm run bench:finetune): one training step of
- * MobileNetV2 at 224 px, batch 32, backbone trainable (BN in training mode), as in issue 10.
- * Reference: PyTorch 1.13 takes about 4.2 s per step on the same 2 cores.
+ * Fine-tuning speed on the CPU backends (npm run bench:finetune): one training step as a run
+ * takes it, MobileNetV2 at 224 px, batch 32, backbone trainable, BatchNorm frozen (the HIST
+ * default), HIST loss on 100 classes, Adam update included, as in issue 10.
+ * Reference: PyTorch 1.13 takes about 4.2 s per batch-32 step on the same 2 cores.
  *
- * Writes bench/results/finetune.json with forward ms/step, forward+backward ms/step (median of
- * BENCH_STEPS, default 3, after one warm-up step), CPU ms/step (robust on a shared machine: the
- * wasm backend runs on one thread, so on an idle machine wall ≈ CPU), the wasm heap peak and,
- * with BENCH_PROFILE=1, the kernels that dominate one step (tf.profile; kernels run inside
- * substitute gradients are counted both in themselves and in their parent).
- * BENCH_BATCH (default 16) changes the batch size; HIST_BACKEND=cpu|wasm. Batch 32 does not fit
- * the wasm backend's 4 GB heap (tfjs keeps every intermediate gradient until the backward pass
- * ends; the peak is ~2.6 GB at 16), so the default measures 16 and reports the cost of 32 images
- * as two such steps (gradient accumulation), next to PyTorch's 4.2 s for one step of 32.
+ * The step uses the micro-batch a run would use on the backend (microBatch 'auto': on wasm the
+ * gradient cache with micro-batches of 8 at 224 px, see src-main/ml/train/accumulate.ts);
+ * BENCH_MICRO=N forces N (N = batch: one tape over the whole batch), BENCH_BN_TRAIN=1 trains
+ * BatchNorm (the plain layers graph, never split), BENCH_BATCH the batch
+ * (default 32), BENCH_STEPS the measured steps (default 3, after one warm-up step),
+ * HIST_BACKEND=cpu|wasm the backend.
+ *
+ * Writes bench/results/finetune.json (BENCH_OUT renames it) with the CPU ms per step (median
+ * over the steps; robust on a shared machine: the wasm backend runs on one thread, so on an
+ * idle machine wall ≈ CPU), the wall ms, the wasm heap peak and, with BENCH_PROFILE=1, the
+ * kernels that dominate one step (tf.profile; kernels run inside substitute gradients are
+ * counted both in themselves and in their parent, and times are wall times).
  */
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import * as tf from '@tensorflow/tfjs'
+import { TrainConfig } from '../src-preload/contract/runs'
 import { initBackend } from '../src-main/ml/backend'
 import { loadBackbone } from '../src-main/ml/models/backbones'
+import { resolveMicroBatch } from '../src-main/ml/train/accumulate'
+import { TrainModel } from '../src-main/ml/train/model'
+import { trainStep } from '../src-main/ml/train/step'
 
 const here = path.dirname(fileURLToPath(import.meta.url))
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const SIZE = 224
 
 async function main(): Promise<void> {
   const report = await initBackend({ only: [(process.env.HIST_BACKEND as 'wasm') ?? 'wasm'] })
-  const batch = Number(process.env.BENCH_BATCH ?? 16)
+  const batch = Number(process.env.BENCH_BATCH ?? 32)
   const steps = Number(process.env.BENCH_STEPS ?? 3)
+  const bnTrain = process.env.BENCH_BN_TRAIN === '1'
+  const micro = bnTrain
+    ? batch
+    : process.env.BENCH_MICRO
+      ? Math.min(batch, Number(process.env.BENCH_MICRO))
+      : resolveMicroBatch('auto', {
+          batchSize: batch,
+          backend: tf.getBackend(),
+          inputSize: SIZE,
+          splittable: true
+        })
+  const cfg = TrainConfig.parse({
+    datasetId: 1,
+    frozen: false,
+    warm: 0,
+    batchSize: batch,
+    microBatch: micro,
+    bnFreeze: !bnTrain
+  })
   const modelsDir = path.join(os.tmpdir(), 'hist-bench-models')
-  const bb = await loadBackbone({ kind: 'mobilenetv2' }, { modelsDir })
-  const vars = bb.trainableVariables()
-  const x = tf.randomUniform([batch, 224, 224, 3], -1, 1, 'float32', 1) as tf.Tensor4D
-  const loss = () => tf.mean(tf.square(bb.apply(x, true))) as tf.Scalar
-  const forward = (): number => {
+  const backbone = await loadBackbone({ kind: 'mobilenetv2' }, { modelsDir })
+  const model = new TrainModel(cfg, { backbone, inChannels: 1280, numClasses: 100 })
+  const x = tf.randomUniform([batch, SIZE, SIZE, 3], -1, 1, 'float32', 1)
+  const y = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => Math.floor(i / 4)),
+    'int32'
+  )
+  const vars = model.trainableVariables(0)
+  const step = async (i: number): Promise<{ wall: number; cpu: number }> => {
+    const c0 = process.cpuUsage()
     const t = performance.now()
-    const v = tf.tidy(loss)
-    v.dataSync()
-    v.dispose()
-    return performance.now() - t
-  }
-  const step = (): number => {
-    const t = performance.now()
-    const { value, grads } = tf.variableGrads(loss, vars)
-    value.dataSync()
-    tf.dispose([value, ...Object.values(grads)])
-    return performance.now() - t
+    await trainStep(model, x, y, vars, i, micro)
+    const c = process.cpuUsage(c0)
+    return { wall: performance.now() - t, cpu: (c.user + c.system) / 1000 }
   }
   // The wasm heap only grows, so its size is the peak (it cannot exceed 4 GB).
   const heapMb = () =>
@@ -54,34 +79,31 @@ async function main(): Promise<void> {
         2 ** 20
     )
   const load0 = os.loadavg()[0]
-  forward()
-  const fwd = Array.from({ length: steps }, forward)
-  console.error(`forward done, wasm heap ${heapMb()} MB`)
-  step()
+  await step(0)
   console.error(`warm-up step done, wasm heap ${heapMb()} MB`)
-  const c0 = process.cpuUsage()
-  const full = Array.from({ length: steps }, step)
-  const cpu = process.cpuUsage(c0)
+  const runs: { wall: number; cpu: number }[] = []
+  for (let i = 1; i <= steps; i++) runs.push(await step(i))
+  const cpu = median(runs.map((r) => r.cpu))
   const result: Record<string, unknown> = {
     backend: report.active,
     fastPaths: report.fastPaths?.filter((p) => p.active).map((p) => p.name),
     batch,
-    inputSize: 224,
+    microBatch: micro,
+    bnFrozen: !bnTrain,
+    inputSize: SIZE,
     trainableVariables: vars.length,
-    forwardMsPerStep: Math.round(median(fwd)),
-    fineTuneMsPerStep: Math.round(median(full)),
-    backwardOverForward: Number(((median(full) - median(fwd)) / median(fwd)).toFixed(2)),
-    cpuMsPerStep: Math.round((cpu.user + cpu.system) / 1000 / steps),
-    cpuMsPer32Images: Math.round(((cpu.user + cpu.system) / 1000 / steps) * (32 / batch)),
+    cpuMsPerStep: Math.round(cpu),
+    cpuMsPerStepAll: runs.map((r) => Math.round(r.cpu)),
+    wallMsPerStep: Math.round(median(runs.map((r) => r.wall))),
     pytorchReferenceMsPerStep: 4200,
+    overPytorch: Number(((cpu * (32 / batch)) / 4200).toFixed(2)),
     wasmHeapPeakMb: heapMb(),
     loadAverage: [Number(load0.toFixed(2)), Number(os.loadavg()[0].toFixed(2))]
   }
   console.log(result)
   if (process.env.BENCH_PROFILE === '1') {
-    const info = await tf.profile(() => {
-      const { value, grads } = tf.variableGrads(loss, vars)
-      tf.dispose([value, ...Object.values(grads)])
+    const info = await tf.profile(async () => {
+      await trainStep(model, x, y, vars, steps + 1, micro)
     })
     const byName = new Map<string, { ms: number; calls: number }>()
     for (const k of info.kernels) {
@@ -90,7 +112,7 @@ async function main(): Promise<void> {
       e.calls++
       byName.set(k.name, e)
     }
-    const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25)
+    const top = [...byName.entries()].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)
     result.profile = Object.fromEntries(
       top.map(([n, e]) => [n, { ms: Math.round(e.ms), calls: e.calls }])
     )
@@ -100,8 +122,9 @@ async function main(): Promise<void> {
   fs.mkdirSync(path.dirname(out), { recursive: true })
   fs.writeFileSync(out, JSON.stringify(result, null, 2) + '\n')
   console.log(`wrote ${path.relative(process.cwd(), out)}`)
-  x.dispose()
-  bb.dispose()
+  tf.dispose([x, y])
+  model.dispose()
+  backbone.dispose()
 }
 
 await main()

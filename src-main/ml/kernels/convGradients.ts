@@ -267,6 +267,9 @@ export function depthwiseBackpropInput(
       const padded = depthwiseInputGradSimd(dy, filter, hp, wp, info.strideHeight, info.strideWidth)
       if (padded) {
         const { top, left } = info.padInfo
+        // hp ≥ top + H and wp ≥ left + W: one crop of both axes (a memmove per row).
+        if (hp >= top + inputShape[1] && wp >= left + inputShape[2])
+          return tf.slice(padded, [0, top, left, 0], inputShape)
         const h = padOrCrop(padded, 1, -top, inputShape[1] + top - hp)
         return padOrCrop(h, 2, -left, inputShape[2] + left - wp)
       }

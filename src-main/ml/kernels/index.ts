@@ -18,6 +18,7 @@ import type { FastPathStatus } from '../../../src-preload/contract/system'
 import { loadNativeKernel, NATIVE_SOURCE_LABEL } from '../eval/native'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam'
 import { registerDistanceKernels } from './distance'
+import { registerFusedConvKernels } from './fusedConv'
 import { registerTransposeKernel } from './transpose'
 import { registerTrainingKernels } from './trainingKernels'
 import { tfjsVersionMismatch } from './version'
@@ -52,12 +53,13 @@ function wasmSimd(mismatch: string | null): FastPathStatus {
   registerDistanceKernels()
   registerWasmAdamKernel()
   registerTrainingKernels()
+  registerFusedConvKernels()
   setSimdEnabled(true)
   return {
     name,
     active: true,
     detail:
-      'fused Adam, Mahalanobis distance, transpose, depthwise filter and relu6 gradients (f32x4)'
+      'fused Adam, Mahalanobis distance, transpose, depthwise filter, relu6 and fused conv+relu6 gradients (f32x4)'
   }
 }
 

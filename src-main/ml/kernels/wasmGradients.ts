@@ -26,6 +26,7 @@ import {
   depthwiseBackpropInput,
   unsortedSegmentSum
 } from './convGradients'
+import { fastPad, fastSlice } from './copyKernels'
 
 /** The kernels this module adds, in registration order. */
 export const WASM_GRADIENT_KERNELS = [
@@ -84,7 +85,9 @@ export const WASM_REPLACED_KERNELS = [
   'Conv2DBackpropInput',
   'BatchMatMul',
   '_FusedMatMul',
-  'Identity'
+  'Identity',
+  'Slice',
+  'PadV2'
 ] as const
 
 /**
@@ -162,6 +165,17 @@ export function replaceSlowWasmKernels(): string[] {
   replacedDone.push('Conv2DBackpropInput')
   replace('Identity', sharedIdentity)
   replacedDone.push('Identity')
+  // Crops and pads of NHWC activations (the conv gradients make several per layer) as one
+  // memmove per row of W·C values instead of one per C values (./copyKernels.ts).
+  for (const [name, make] of [
+    ['Slice', fastSlice],
+    ['PadV2', fastPad]
+  ] as const) {
+    const orig = tf.getKernel(name, 'wasm')
+    if (!orig) continue
+    replace(name, () => make(orig))
+    replacedDone.push(name)
+  }
   for (const name of ['BatchMatMul', '_FusedMatMul']) {
     const orig = tf.getKernel(name, 'wasm')
     if (!orig) continue

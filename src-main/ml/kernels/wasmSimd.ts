@@ -19,7 +19,7 @@ import { assemble } from './simd/assembler'
 import { distBackFn } from './simd/distBack.simd'
 import { depthwiseFilterFn, depthwiseInputFn } from './simd/depthwiseGrads.simd'
 import { distPrepFn } from './simd/distPrep.simd'
-import { relu6GradFn } from './simd/relu6Grad.simd'
+import { relu6BiasGradFn, relu6GradFn } from './simd/relu6Grad.simd'
 import { transposeFn } from './simd/transpose.simd'
 
 /** The module's exports (all pointers are byte offsets into the backend's heap). */
@@ -87,6 +87,8 @@ export interface SimdKernels {
   ): void
   /** relu6 gradient; see relu6GradFn. */
   relu6Grad(x: number, dy: number, out: number, n: number): void
+  /** relu6 gradient from the output, with the bias gradient; see relu6BiasGradFn. */
+  relu6BiasGrad(y: number, dy: number, out: number, db: number, rows: number, cb: number): void
   /** 2-D transpose; see transposeFn. */
   transpose(src: number, dst: number, rows: number, cols: number): void
   /** Mahalanobis backward element-wise part; see distBackFn. */
@@ -114,7 +116,8 @@ export function simdModuleBytes(): Uint8Array {
     transposeFn(),
     depthwiseFilterFn(),
     depthwiseInputFn(),
-    relu6GradFn()
+    relu6GradFn(),
+    relu6BiasGradFn()
   ])
 }
 

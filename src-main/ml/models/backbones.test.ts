@@ -86,6 +86,34 @@ describe('MobileNetV2 from nsfwjs (offline)', () => {
     x.dispose()
   })
 
+  it('trains the fused plan (one-kernel conv+bias+relu6 on wasm) with the gradients of the plain layers graph', async () => {
+    bb.setBnFrozen(true)
+    const x = tf.randomUniform([2, 224, 224, 3], 0, 1, 'float32', 6) as tf.Tensor4D
+    const vars = bb.trainableVariables()
+    const before = tf.memory().numTensors
+    const gradsOf = (f: () => tf.Tensor4D) =>
+      tf.variableGrads(() => tf.mean(tf.square(f())) as tf.Scalar, vars)
+    let fused: ReturnType<typeof gradsOf> | null = null
+    const info = await tf.profile(() => {
+      fused = gradsOf(() => bb.apply(x, true))
+    })
+    const plain = gradsOf(() => bb.applyGraph(x, false))
+    const f = fused as unknown as ReturnType<typeof gradsOf>
+    // 34 conv+relu6 layers (all but Conv1, whose input gradient is not needed) take the path.
+    expect(info.kernels.filter((k) => k.name === 'HistStudioRelu6BiasGrad').length).toBe(34)
+    for (const v of vars) {
+      const scale = tf.tidy(() => tf.max(tf.abs(plain.grads[v.name])).dataSync()[0])
+      expect(scale, v.name).toBeGreaterThan(0)
+      expect(maxAbsDiff(f.grads[v.name], plain.grads[v.name]) / scale, v.name).toBeLessThan(1e-3)
+    }
+    expect(maxAbsDiff(f.value, plain.value)).toBeLessThan(
+      1e-4 * Math.abs(plain.value.dataSync()[0])
+    )
+    tf.dispose([f.value, plain.value, ...Object.values(f.grads), ...Object.values(plain.grads)])
+    expect(tf.memory().numTensors).toBe(before)
+    x.dispose()
+  })
+
   it('round-trips its weights by stable keys', () => {
     const w = bb.getWeights()
     expect(Object.keys(w)).toContain('Conv1/kernel')

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs'
+import '@tensorflow/tfjs-backend-wasm'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { EmbeddingHead, layerNorm, poolFeatures } from './head'
 
@@ -14,6 +15,34 @@ describe('poolFeatures', () => {
     expect(p.shape).toEqual([1, 2])
     expect(Array.from(p.dataSync())).toEqual([2.5 + 4, -2.5 + -1])
     tf.dispose([fm, p])
+  })
+
+  it('has tf.max’s gradient on wasm (every tied maximum gets dy), within 1e-5', async () => {
+    // relu6-clipped values: many ties at 6 and at 0 in each channel.
+    const vals = Array.from({ length: 2 * 3 * 3 * 8 }, (_, i) =>
+      Math.min(6, Math.max(0, ((i * 37) % 23) - 8))
+    )
+    const grads = async (backend: string, f: (x: tf.Tensor4D) => tf.Tensor) => {
+      await tf.setBackend(backend)
+      const before = tf.memory().numTensors
+      const fm = tf.tensor4d(vals, [2, 3, 3, 8])
+      const r = tf.tensor2d(
+        Array.from({ length: 16 }, (_, i) => i - 7.5),
+        [2, 8]
+      )
+      const g = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(f(x as tf.Tensor4D), r)))(fm)
+      const y = tf.tidy(() => f(fm))
+      const out = { g: Array.from(await g.data()), y: Array.from(await y.data()) }
+      tf.dispose([fm, r, g, y])
+      expect(tf.memory().numTensors).toBe(before)
+      return out
+    }
+    const ref = await grads('cpu', (x) => tf.add(tf.mean(x, [1, 2]), tf.max(x, [1, 2])))
+    const got = await grads('wasm', (x) => poolFeatures(x))
+    expect(ref.g.filter((v, i) => v !== 0 && vals[i] === 6).length).toBeGreaterThan(2)
+    got.y.forEach((v, i) => expect(v).toBeCloseTo(ref.y[i], 5))
+    got.g.forEach((v, i) => expect(v).toBeCloseTo(ref.g[i], 5))
+    await tf.setBackend('cpu')
   })
 })
 

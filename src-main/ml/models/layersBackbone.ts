@@ -11,6 +11,7 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import type { BackboneSpec } from '../../../src-preload/contract/runs'
+import { fusedConv } from '../kernels/fusedConv'
 import type { Backbone, BackboneSource, LayersGraph } from './backbones'
 
 type Act = 'linear' | 'relu' | 'relu6'
@@ -306,16 +307,19 @@ export class LayersBackbone implements Backbone {
       // Explicit padding works in the fused ops at run time (computeConv2DInfo handles it);
       // only their typings say 'same' | 'valid' | number.
       const pad = s.pad as 'same'
-      const args = {
+      // While a gradient is recorded, conv + bias + relu6 stays one kernel on wasm (fusedConv).
+      const out = fusedConv({
         x: inp,
         filter,
         strides: c.strides,
         pad,
         dilations: c.dilationRate,
         bias,
-        activation: s.act
-      }
-      vals.set(s.out, s.depthwise ? tf.fused.depthwiseConv2d(args) : tf.fused.conv2d(args))
+        activation: s.act,
+        depthwise: s.depthwise,
+        inputGrad: s.input !== this.model.inputLayers[0].name
+      })
+      vals.set(s.out, out)
     }
     return vals.get(this.featureLayer) as tf.Tensor
   }
