@@ -2,14 +2,11 @@
  * A run's network in a worker thread, behind the Network interface: the main process embeds
  * images through it (a run's train images for the dataset embeddings, the test split when a
  * stopped run's best checkpoint is evaluated) so that long embeddings never block Electron's IPC
- * or the web server. One worker per model; dispose() ends it. The worker entry is found as the
- * explain runner finds its own: the TypeScript source under tsx/vitest, `networkWorker.js` beside
- * the bundle in a build, or HIST_NETWORK_WORKER.
+ * or the web server. One worker per model; dispose() ends it. The worker entry is found by
+ * ml/workers.ts: the TypeScript source under tsx/vitest, `networkWorker.js` beside the bundle in
+ * a build, or HIST_NETWORK_WORKER.
  */
-import * as fs from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { startWorker, type WorkerFile } from '../workers'
 import type { Network, NetworkSpec } from './runNetwork'
 
 /** Main → worker, without the request id. */
@@ -24,26 +21,11 @@ export type NetworkReply =
   | { type: 'rows'; id: number; rows: Float32Array }
   | { type: 'error'; id: number; message: string }
 
-function startWorker(): Worker {
-  const here = import.meta.url
-  const override = process.env.HIST_NETWORK_WORKER
-  if (override) return new Worker(override)
-  if (here.endsWith('.ts')) {
-    const require = createRequire(here)
-    const api = pathToFileURL(
-      require.resolve('tsx').replace(/loader\.mjs$/, 'esm/api/index.mjs')
-    ).href
-    const target = new URL('./networkWorker.ts', here).href
-    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}) })`
-    return new Worker(boot, { eval: true })
-  }
-  for (const rel of ['./networkWorker.js', '../networkWorker.js']) {
-    const candidate = fileURLToPath(new URL(rel, here))
-    if (fs.existsSync(candidate)) return new Worker(candidate)
-  }
-  throw new Error(
-    `networkWorker.js not found next to ${fileURLToPath(here)}; set HIST_NETWORK_WORKER`
-  )
+/** The network worker's file. */
+export const NETWORK_WORKER: WorkerFile = {
+  name: 'networkWorker',
+  source: './networkWorker.ts',
+  envVar: 'HIST_NETWORK_WORKER'
 }
 
 /**
@@ -51,7 +33,7 @@ function startWorker(): Worker {
  * (encoded bytes are not sent across); `label` names the checkpoint in errors.
  */
 export async function loadNetworkInWorker(spec: NetworkSpec, label?: string): Promise<Network> {
-  const worker = startWorker()
+  const worker = startWorker(NETWORK_WORKER, import.meta.url)
   let nextId = 1
   let ended: Error | null = null
   const pending = new Map<number, { ok: (r: NetworkReply) => void; fail: (e: Error) => void }>()
