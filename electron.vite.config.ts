@@ -18,8 +18,8 @@ export default defineConfig({
           embedWorker: resolve(__dirname, 'src-main/ml/data/embedWorker.ts'),
           // Worker thread of the similarity heat-maps (src-main/ml/explain/runner.ts finds it by name).
           explainWorker: resolve(__dirname, 'src-main/ml/explain/worker.ts'),
-          // Worker thread embedding a run's train images (src-main/retrieval/embedRunner.ts finds it by name).
-          datasetEmbedWorker: resolve(__dirname, 'src-main/retrieval/embedWorker.ts')
+          // Worker thread embedding images with a run's network (src-main/ml/models/networkRunner.ts finds it by name).
+          networkWorker: resolve(__dirname, 'src-main/ml/models/networkWorker.ts')
         }
       }
     }

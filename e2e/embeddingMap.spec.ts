@@ -1,7 +1,9 @@
 /**
  * Embedding map: hovering a point shows its thumbnail and file name, a box selection opens the
  * selected images in a grid (each opens in the viewer), the colouring switches between class,
- * R@1 outcome and split, and the whole-dataset map adds the training images.
+ * R@1 outcome and split, and the whole-dataset map adds the training images. Clicking a point
+ * searches with it in the retrieval browser: a test point in the test split, a train point in the
+ * whole dataset.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -40,11 +42,12 @@ function mapPixel(map: EmbeddingMap, i: number, width: number, height: number): 
   ]
 }
 
-/** The point farthest from every other one (its hover cannot hit a neighbour). */
-function loneliest(map: EmbeddingMap): number {
+/** The point (of those `of` keeps) farthest from every other one (its hover cannot hit a neighbour). */
+function loneliest(map: EmbeddingMap, of: (i: number) => boolean = () => true): number {
   let best = 0
   let bestD = -1
   for (let i = 0; i < map.x.length; i++) {
+    if (!of(i)) continue
     let near = Infinity
     for (let j = 0; j < map.x.length; j++) {
       if (i === j) continue
@@ -201,6 +204,23 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await expect(legend).toHaveCount(2)
     await expect(legend.nth(1)).toContainText('train')
     await screenshotBoth(page, 'map-dataset-split')
+
+    // Clicking a train point searches with it in the whole dataset.
+    const t = loneliest(whole, (k) => whole.split[k] === 0)
+    expect(whole.split[t]).toBe(0)
+    const wholeChart = page.getByRole('img', { name: 'Embedding map of the whole dataset' })
+    await wholeChart.scrollIntoViewIfNeeded()
+    const wholeBox = (await wholeChart.boundingBox())!
+    const [tx, ty] = mapPixel(whole, t, wholeBox.width, wholeBox.height)
+    await page.mouse.move(wholeBox.x + tx - 3, wholeBox.y + ty - 3)
+    await page.mouse.move(wholeBox.x + tx, wholeBox.y + ty, { steps: 3 })
+    await expect(tip.locator('.map-tip-name')).toHaveText(whole.base[t])
+    await page.mouse.click(wholeBox.x + tx, wholeBox.y + ty)
+    await expect(page).toHaveURL(
+      new RegExp(`/retrieval\\?run=${run.id}&gallery=all&query=${whole.imageIds[t]}$`)
+    )
+    await expect(page.getByTestId('query-label')).toBeVisible()
+    await expect(page.locator('#gallery-select')).toHaveValue('all')
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

@@ -18,8 +18,8 @@ import { makeEmbeddingFixture, type EmbeddingFixture } from './datasetEmbeddings
 import { runDirOf } from './galleryIo'
 
 const calls = vi.hoisted(() => ({ loadRunModel: 0, worker: 0 }))
-vi.mock('./embedRunner', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('./embedRunner')>()
+vi.mock('../runs/workerModel', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../runs/workerModel')>()
   return {
     ...mod,
     loadRunModelInWorker: (...args: Parameters<typeof mod.loadRunModelInWorker>) => {

@@ -43,7 +43,7 @@ export interface DatasetEmbeddingsOptions {
   signal?: AbortSignal
   /**
    * Loads the run's selected model; defaults to the run's model in a worker thread
-   * (embedRunner.ts). Tests inject runs/inference loadRunModel or a fake.
+   * (runs/workerModel.ts). Tests inject runs/inference loadRunModel or a fake.
    */
   loadModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
   /**
@@ -74,7 +74,7 @@ export interface Rows {
 
 async function defaultLoadModel(ctx: AppContext, runId: number): Promise<RunModel> {
   // In a worker thread: a long embedding must not hold the main process's event loop.
-  const mod = await import('./embedRunner')
+  const mod = await import('../runs/workerModel')
   return mod.loadRunModelInWorker(ctx, runId)
 }
 

@@ -3,7 +3,8 @@
  * one epoch) still has a best checkpoint. This evaluates it on the test split, the way the
  * trainer evaluates a finished run (per-query results and the gallery file), so that the run gets
  * test metrics, a place in Retrieval and honest rows in Compare. The run keeps its status; its
- * `testFrom` says 'best-checkpoint'.
+ * `testFrom` says 'best-checkpoint'. The test images are embedded in a worker thread
+ * (workerModel.ts), so that the main process (Electron's IPC, the web server) stays responsive.
  */
 import { ConflictError } from '../../src-preload/contract/errors'
 import { getDatasetItems } from '../datasets/queries'
@@ -12,18 +13,30 @@ import { evaluate, toMetrics, writeGallery } from '../ml/eval'
 import type { AppContext } from '../app/context'
 import { recallKs } from './jobs'
 import { galleryPath } from './paths'
+import type { RunModel } from './inference'
 import type { RunsRepo } from './repo'
+import { loadRunModelInWorker } from './workerModel'
 
 /** A run's state does not allow evaluating its best checkpoint. */
 export class NotEvaluableError extends ConflictError {
   override name = 'NotEvaluableError'
 }
 
+/** Options of evaluateBestCheckpoint. */
+export interface EvaluateBestOptions {
+  /**
+   * Loads the run's selected model; defaults to the model in a worker thread. Tests inject
+   * runs/inference's in-process loadRunModel to compare.
+   */
+  loadModel?: (ctx: AppContext, runId: number) => Promise<RunModel>
+}
+
 /** Evaluates the best checkpoint of a stopped or failed run on test and stores the result. */
 export async function evaluateBestCheckpoint(
   ctx: AppContext,
   repo: RunsRepo,
-  runId: number
+  runId: number,
+  opts: EvaluateBestOptions = {}
 ): Promise<void> {
   const run = repo.get(runId)
   if (run.status !== 'cancelled' && run.status !== 'failed' && run.status !== 'paused')
@@ -41,8 +54,7 @@ export async function evaluateBestCheckpoint(
   const items = getDatasetItems(ctx, run.datasetId, 'test', run.config.split)
   if (items.length < 2) throw new NotEvaluableError(`run ${runId}'s test split has under 2 images`)
   const format = datasetsRepo(ctx.db).getDataset(run.datasetId)?.format ?? ''
-  const { loadRunModel } = await import('./inference')
-  const model = await loadRunModel(ctx, runId)
+  const model = await (opts.loadModel ?? loadRunModelInWorker)(ctx, runId)
   try {
     const emb = await model.embed(items.map((i) => i.absPath))
     const labels = Int32Array.from(items, (i) => i.classId)

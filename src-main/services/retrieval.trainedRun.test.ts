@@ -19,8 +19,8 @@ import { createRunsService } from './runs'
 import { atEdge } from './services.testutil'
 
 const loads = vi.hoisted(() => ({ n: 0 }))
-vi.mock('../retrieval/embedRunner', async (importOriginal) => {
-  const mod = await importOriginal<typeof import('../retrieval/embedRunner')>()
+vi.mock('../runs/workerModel', async (importOriginal) => {
+  const mod = await importOriginal<typeof import('../runs/workerModel')>()
   return {
     ...mod,
     loadRunModelInWorker: (...a: Parameters<typeof mod.loadRunModelInWorker>) => {

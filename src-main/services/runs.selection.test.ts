@@ -8,13 +8,15 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync }
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import * as tf from '@tensorflow/tfjs'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
 import type { AppEvent } from '../../src-preload/contract/events'
 import { TrainConfig, type TrainConfigInput } from '../../src-preload/contract/runs'
 import { importDataset } from '../datasets/importer'
 import { getDatasetItems } from '../datasets/queries'
 import { readGallery } from '../ml/eval/gallery'
 import { buildJob } from '../runs/jobs'
+import { evaluateBestCheckpoint } from '../runs/evaluateBest'
 import { loadRunModel } from '../runs/inference'
 import { galleryPath } from '../runs/paths'
 import { isBelowBaseline } from '../runs/summary'
@@ -66,6 +68,19 @@ function config(over: Partial<TrainConfigInput> = {}): TrainConfigInput {
 /** A runs service called as the dispatch calls it (payload defaults applied). */
 function service(): AtEdge<'runs', RunsServiceImpl> {
   return atEdge('runs', createRunsService(ctx, { graceMs: 30_000 }))
+}
+
+/** Counts the convolution kernels this thread runs until stop() (the image model's work). */
+function countConvKernels(): { stop(): number } {
+  const engine = tf.engine()
+  const spy = vi.spyOn(engine, 'runKernel')
+  return {
+    stop() {
+      const n = spy.mock.calls.filter(([name]) => /conv/i.test(String(name))).length
+      spy.mockRestore()
+      return n
+    }
+  }
 }
 
 function nextEvent(pred: (e: AppEvent) => boolean): Promise<AppEvent> {
@@ -245,7 +260,41 @@ describe('stopped runs: evaluating the best checkpoint', () => {
       await s.stop({ id: run.id })
       expect(s.repo.get(run.id).status).toBe('cancelled')
       expect(s.repo.get(run.id).testMetrics).toBeNull()
-      const r = await s.evaluateBest({ id: run.id })
+      // Before: the test split embedded in this thread (the in-process model, injected).
+      const kernels = countConvKernels()
+      await evaluateBestCheckpoint(ctx, s.repo, run.id, { loadModel: loadRunModel })
+      const inProcess = {
+        metrics: s.repo.get(run.id).testMetrics,
+        queries: s.repo.queries(run.id),
+        gallery: readGallery(galleryPath(ctx, run.id), { n: 160 }).data
+      }
+      expect(kernels.stop()).toBeGreaterThan(0) // the spy sees this thread's convolutions
+      // Now (the service's default): in a worker thread; this thread's timers keep firing.
+      const tensors = tf.memory().numTensors
+      const convs = countConvKernels()
+      let ticks = 0
+      const timer = setInterval(() => void ticks++, 1)
+      let r: Awaited<ReturnType<typeof s.evaluateBest>>
+      try {
+        r = await s.evaluateBest({ id: run.id })
+      } finally {
+        clearInterval(timer)
+      }
+      expect(convs.stop()).toBe(0)
+      expect(ticks).toBeGreaterThanOrEqual(10)
+      expect(tf.memory().numTensors).toBe(tensors)
+      // The same results as embedding in-process.
+      expect(r.testMetrics!.recall).toEqual(inProcess.metrics!.recall)
+      expect(r.testMetrics!.mapAtR).toBeCloseTo(inProcess.metrics!.mapAtR, 6)
+      expect(r.testMetrics!.nmi).toBeCloseTo(inProcess.metrics!.nmi!, 6)
+      expect(s.repo.queries(run.id).map((q) => [q.imageId, q.correctAt1])).toEqual(
+        inProcess.queries.map((q) => [q.imageId, q.correctAt1])
+      )
+      const gallery = readGallery(galleryPath(ctx, run.id), { n: 160 }).data
+      let maxDiff = 0
+      for (let i = 0; i < gallery.length; i++)
+        maxDiff = Math.max(maxDiff, Math.abs(gallery[i] - inProcess.gallery[i]))
+      expect(maxDiff).toBeLessThan(1e-5)
       expect(r.status).toBe('cancelled')
       expect(r.testFrom).toBe('best-checkpoint')
       expect(r.testMetrics?.split).toBe('test')

@@ -27,6 +27,7 @@ export * from './explain'
 export * from './presets'
 export * from './retrieval'
 export * from './runs'
+export * from './selection'
 export * from './system'
 
 export interface Services {

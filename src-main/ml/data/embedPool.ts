@@ -1,22 +1,14 @@
 /**
  * A pool of worker threads that decode images and run the backbone in parallel (wasm is
- * single-threaded in Node, so one worker per core is how both cores get used).
- *
- * Starting workers that run TypeScript: under tsx and vitest this module's URL ends in '.ts' and
- * the worker is started from a tiny eval'd bootstrap that registers tsx's ESM loader in the
- * worker (`register()` from tsx/esm/api) before importing embedWorker.ts — passing
- * `execArgv: ['--import', 'tsx']` does not work for worker threads on Node 20 (the hooks are
- * not active for the worker's entry). After electron-vite bundling this module is JavaScript and
- * the worker is the separately built `embedWorker.js` entry (electron.vite.config.ts lists it),
- * found next to this chunk or one folder up; HIST_EMBED_WORKER overrides the path.
+ * single-threaded in Node, so one worker per core is how both cores get used). The worker is
+ * found by ml/workers.ts: embedWorker.ts under tsx/vitest, the built `embedWorker.js` next to
+ * the bundle or one folder up, or HIST_EMBED_WORKER.
  */
-import fs from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import * as tf from '@tensorflow/tfjs'
 import type { BackendName } from '../../../src-preload/contract/system'
 import type { BackboneSpecInput } from '../models/backbones'
+import { startWorker, type WorkerFile } from '../workers'
 import { abortError, type EmbedMode } from './embed'
 import type { EmbedReply, EmbedRequest, EmbedWorkerData } from './embedWorker'
 
@@ -63,30 +55,16 @@ function activeBackendName(): BackendName | undefined {
   }
 }
 
+/** The embedding pool's worker file. */
+export const EMBED_WORKER: WorkerFile = {
+  name: 'embedWorker',
+  source: './embedWorker.ts',
+  envVar: 'HIST_EMBED_WORKER'
+}
+
 /** Starts a worker running embedWorker with `data`. */
 export function startEmbedWorker(data: EmbedWorkerData): Worker {
-  const here = import.meta.url
-  const override = process.env.HIST_EMBED_WORKER
-  if (override) return new Worker(override, { workerData: data })
-  if (here.endsWith('.ts')) {
-    const require = createRequire(here)
-    const api = pathToFileURL(
-      require.resolve('tsx').replace(/loader\.mjs$/, 'esm/api/index.mjs')
-    ).href
-    const target = new URL('./embedWorker.ts', here).href
-    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}) })`
-    return new Worker(boot, { eval: true, workerData: data })
-  }
-  for (const rel of [
-    './embedWorker.js',
-    '../embedWorker.js',
-    './embedWorker.mjs',
-    '../embedWorker.mjs'
-  ]) {
-    const candidate = fileURLToPath(new URL(rel, here))
-    if (fs.existsSync(candidate)) return new Worker(candidate, { workerData: data })
-  }
-  throw new Error(`embedWorker.js not found next to ${fileURLToPath(here)}; set HIST_EMBED_WORKER`)
+  return startWorker(EMBED_WORKER, import.meta.url, data)
 }
 
 interface Slot {

@@ -1,41 +1,19 @@
 /**
  * Starts the explain worker thread on first use and keeps it (its model cache makes the next
- * pair fast); requests carry ids so that answers find their caller. The worker is found as
- * embedPool finds its worker: the TypeScript entry under tsx/vitest, `explainWorker.js` beside
- * the bundle in a build, or HIST_EXPLAIN_WORKER.
+ * pair fast); requests carry ids so that answers find their caller. The worker is found by
+ * ml/workers.ts: worker.ts under tsx/vitest, `explainWorker.js` beside the bundle in a build,
+ * or HIST_EXPLAIN_WORKER.
  */
-import * as fs from 'node:fs'
-import { createRequire } from 'node:module'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker, type WorkerFile } from '../workers'
 import type { PositionMap } from './decompose'
 import type { ExplainModelSpec, ExplainReply, ExplainRequest } from './protocol'
 
-function startWorker(): Worker {
-  const here = import.meta.url
-  const override = process.env.HIST_EXPLAIN_WORKER
-  if (override) return new Worker(override)
-  if (here.endsWith('.ts')) {
-    const require = createRequire(here)
-    const api = pathToFileURL(
-      require.resolve('tsx').replace(/loader\.mjs$/, 'esm/api/index.mjs')
-    ).href
-    const target = new URL('./worker.ts', here).href
-    const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(target)}) })`
-    return new Worker(boot, { eval: true })
-  }
-  for (const rel of [
-    './explainWorker.js',
-    '../explainWorker.js',
-    './explainWorker.mjs',
-    '../explainWorker.mjs'
-  ]) {
-    const candidate = fileURLToPath(new URL(rel, here))
-    if (fs.existsSync(candidate)) return new Worker(candidate)
-  }
-  throw new Error(
-    `explainWorker.js not found next to ${fileURLToPath(here)}; set HIST_EXPLAIN_WORKER`
-  )
+/** The explain worker's file. */
+export const EXPLAIN_WORKER: WorkerFile = {
+  name: 'explainWorker',
+  source: './worker.ts',
+  envVar: 'HIST_EXPLAIN_WORKER'
 }
 
 type Pending = { resolve: (r: ExplainReply) => void; reject: (e: Error) => void }
@@ -48,7 +26,7 @@ export class ExplainRunner {
 
   private ensure(): Worker {
     if (this.worker) return this.worker
-    const w = startWorker()
+    const w = startWorker(EXPLAIN_WORKER, import.meta.url)
     w.on('message', (reply: ExplainReply) => {
       const p = this.pending.get(reply.id)
       if (!p) return

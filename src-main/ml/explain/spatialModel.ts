@@ -5,10 +5,8 @@
  */
 import * as tf from '@tensorflow/tfjs'
 import { decodeImageU8, normalize, toBatch } from '../data/decode'
-import { loadBackbone, type Backbone } from '../models/backbones'
-import { EmbeddingHead } from '../models/head'
-import { readCheckpoint } from '../train/checkpoints'
-import { fromPlain } from '../train/model'
+import type { EmbeddingHead } from '../models/head'
+import { loadCheckpointNetwork } from '../models/runNetwork'
 import { evalTransform } from '../train/transforms'
 import { BackboneSpec } from '../../../src-preload/contract/runs'
 import type { ExplainModelSpec } from './protocol'
@@ -21,47 +19,11 @@ export interface SpatialModel {
   dispose(): void
 }
 
-function loadInto(
-  set: (w: Record<string, tf.Tensor>) => void,
-  plain: Parameters<typeof fromPlain>[0]
-): void {
-  const w = fromPlain(plain)
-  try {
-    set(w)
-  } finally {
-    tf.dispose(Object.values(w))
-  }
-}
-
-/** Loads a run's backbone and head from its checkpoint. */
+/** Loads a run's backbone and head from its checkpoint (as runs/inference does). */
 export async function loadSpatialModel(spec: ExplainModelSpec): Promise<SpatialModel> {
-  const ckpt = readCheckpoint(spec.checkpointPath)
-  if (!ckpt.sections.head)
-    throw new Error(`checkpoint ${spec.checkpointPath} has no embedding head`)
-  const backboneSpec = BackboneSpec.parse(spec.backbone)
-  const backbone: Backbone = await loadBackbone(backboneSpec, {
-    modelsDir: spec.modelsDir,
-    seed: spec.seed
-  })
-  let head: EmbeddingHead | null = null
-  try {
-    if (ckpt.sections.backbone) loadInto((w) => backbone.setWeights(w), ckpt.sections.backbone)
-    backbone.setBnFrozen(true)
-    head = new EmbeddingHead(
-      backbone.featureChannels,
-      spec.embeddingSize,
-      spec.seed,
-      `explain-${spec.key}`
-    )
-    const h = head
-    loadInto((w) => h.setWeights(renameKeys(w, h.keys)), ckpt.sections.head)
-  } catch (err) {
-    head?.dispose()
-    backbone.dispose()
-    throw err
-  }
+  const { backbone, head } = await loadCheckpointNetwork(spec)
   const h = head
-  const mode = evalTransform(backboneSpec)
+  const mode = evalTransform(BackboneSpec.parse(spec.backbone))
   return {
     head: h,
     async featureMap(path) {
@@ -76,15 +38,4 @@ export async function loadSpatialModel(spec: ExplainModelSpec): Promise<SpatialM
       backbone.dispose()
     }
   }
-}
-
-/** The checkpoint stores the head as `head/weight`, `head/bias`; our head may have another name. */
-function renameKeys(
-  w: Record<string, tf.Tensor>,
-  keys: [string, string]
-): Record<string, tf.Tensor> {
-  const weight = Object.keys(w).find((k) => k.endsWith('/weight'))
-  const bias = Object.keys(w).find((k) => k.endsWith('/bias'))
-  if (!weight || !bias) throw new Error('the checkpoint’s embedding head has no weight or bias')
-  return { [keys[0]]: w[weight], [keys[1]]: w[bias] }
 }

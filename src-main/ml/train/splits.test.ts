@@ -6,6 +6,7 @@ import {
   denseLabels,
   planSelection,
   refitEpochs,
+  selectionClassCounts,
   selectionTooSmall,
   validationClassCount
 } from './splits'
@@ -161,5 +162,32 @@ describe('presets', () => {
       applyTrainPreset('demo', { datasetId: 1, acceptSmallValidation: false })
     )
     expect(plan(off).warning).toMatch(/too few to select/)
+  })
+})
+
+describe('selection class counts (the rule the wizard shares)', () => {
+  it('match planSelection for every mode, class count, ratio and class size', () => {
+    const classesOf = (xs: { classId: number }[] | null): number =>
+      xs ? new Set(xs.map((i) => i.classId)).size : 0
+    for (const mode of ['refit', 'val', 'test'] as const)
+      for (let classes = 2; classes <= 40; classes++)
+        for (const perClass of [4, 10, 30])
+          for (const ratio of [0.1, 0.2, 0.5])
+            for (const accept of [false, true]) {
+              if (mode === 'val' && classes < 4) continue // planSelection refuses: too few classes
+              const items = Array.from({ length: classes * perClass }, (_, i) => ({
+                classId: i % classes
+              }))
+              const plan = planSelection(items, mode, ratio, 3, accept)
+              const val = classesOf(plan.val)
+              // The images of the classes the carve would take (all classes are perClass large).
+              const carved = validationClassCount(classes, ratio, mode === 'refit' ? 5 : 2)
+              const counts = selectionClassCounts(mode, classes, ratio, accept, carved * perClass)
+              const at = `${mode} ${classes}×${perClass} r=${ratio} accept=${accept}`
+              expect(counts.val, at).toBe(val)
+              expect(counts.selectionTrain, at).toBe(classesOf(plan.train))
+              expect(counts.finalTrain, at).toBe(plan.refit ? classes : classesOf(plan.train))
+              expect(counts.skipReason, at).toBe(plan.skipReason)
+            }
   })
 })

@@ -2,7 +2,22 @@
  * Class-level bookkeeping of a run: the validation split carved from the training classes,
  * and the mapping of dataset class ids to the dense labels 0..C-1 that the losses index.
  */
+import {
+  carveMinClasses,
+  MIN_CARVE_CLASSES,
+  selectionTooSmall,
+  validationClassCount
+} from '../../../src-preload/contract/selection'
 import { createRng } from '../util/rng'
+
+// The pure class-count rules live in the contract, shared with the wizard.
+export {
+  MIN_SELECTION_CLASSES,
+  MIN_SELECTION_IMAGES,
+  selectionClassCounts,
+  selectionTooSmall,
+  validationClassCount
+} from '../../../src-preload/contract/selection'
 
 /** Anything with a dataset class id. */
 export interface HasClass {
@@ -21,7 +36,7 @@ export function carveValidation<T extends HasClass>(
   minClasses = 2
 ): { train: T[]; val: T[]; valClassIds: number[] } {
   const classIds = [...new Set(items.map((i) => i.classId))].sort((a, b) => a - b)
-  if (classIds.length < 4) {
+  if (classIds.length < MIN_CARVE_CLASSES) {
     throw new Error(
       `a validation split needs at least 4 training classes (2 to train, 2 to validate), found ${classIds.length}; use modelSelection 'test' or more classes`
     )
@@ -49,30 +64,6 @@ export function denseLabels(items: HasClass[]): { labels: Int32Array; classIds: 
   return { labels, classIds }
 }
 
-/** Fewer validation classes or images than this cannot select an epoch reliably. */
-export const MIN_SELECTION_CLASSES = 5
-export const MIN_SELECTION_IMAGES = 50
-
-/**
- * The carve-sizing rule: `valRatio` of the C training classes, rounded, but at least
- * `minClasses` (capped at a third of the classes) and at least 2, and never more than C − 2.
- * With refit (the default selection) the carve costs the final model nothing, so the runner
- * asks for MIN_SELECTION_CLASSES to make the selection less noisy.
- */
-export function validationClassCount(classes: number, valRatio: number, minClasses = 2): number {
-  const floor = Math.max(2, Math.min(minClasses, Math.floor(classes / 3)))
-  return Math.min(classes - 2, Math.max(floor, Math.round(valRatio * classes)))
-}
-
-/**
- * Why a validation split is too small to select an epoch on (null when it is large enough):
- * Recall@1 over a handful of classes is mostly noise (2 classes give 92–98 % from epoch 1).
- */
-export function selectionTooSmall(valClasses: number, valImages: number): string | null {
-  if (valClasses >= MIN_SELECTION_CLASSES && valImages >= MIN_SELECTION_IMAGES) return null
-  return `the validation split has ${valClasses} classes and ${valImages} images, too few to select an epoch reliably (at least ${MIN_SELECTION_CLASSES} classes and ${MIN_SELECTION_IMAGES} images)`
-}
-
 /**
  * The selection plan of a run: which items train in the selection phase, which validate, and
  * whether a refit on all training classes follows. In refit mode a split too small to select
@@ -98,7 +89,7 @@ export function planSelection<T extends HasClass>(
   const none = { warning: null, skipReason: null, note: null }
   if (mode === 'test') return { train: items, val: null, refit: false, ...none }
   const classes = new Set(items.map((i) => i.classId)).size
-  if (mode === 'refit' && classes < 4)
+  if (mode === 'refit' && classes < MIN_CARVE_CLASSES)
     return {
       train: items,
       val: null,
@@ -106,12 +97,7 @@ export function planSelection<T extends HasClass>(
       ...none,
       skipReason: `only ${classes} training classes, too few to carve a validation split`
     }
-  const carved = carveValidation(
-    items,
-    valRatio,
-    seed,
-    mode === 'refit' ? MIN_SELECTION_CLASSES : 2
-  )
+  const carved = carveValidation(items, valRatio, seed, carveMinClasses(mode))
   const small = selectionTooSmall(carved.valClassIds.length, carved.val.length)
   if (small && acceptSmall) {
     return {

@@ -66,6 +66,8 @@ function selectionText(c: TrainConfig, dataset: DatasetSummary | null): [string,
   const share = `${Math.round(c.valRatio * 100)} %`
   if (c.modelSelection === 'test') return ['none', 'the test split (optimistic, as the paper)']
   const counts = dataset ? splitClassCounts(c, dataset) : null
+  if (counts?.skipReason)
+    return ['none', `no selection: ${counts.skipReason}; trains all classes for the set epochs`]
   const classes = counts
     ? `${counts.val} of ${counts.train} training classes (${share})`
     : `${share} of the training classes`

@@ -1,15 +1,25 @@
 /** Warnings about a valid training config whose choices are allowed but unwise. */
-import type { DatasetDetail, DatasetSummary, TrainConfig } from '../../../src-preload/contract'
+import {
+  carveMinClasses,
+  selectionClassCounts,
+  validationClassCount,
+  type DatasetDetail,
+  type DatasetSummary,
+  type SelectionClassCounts,
+  type TrainConfig
+} from '../../../src-preload/contract'
 
 /**
- * Classes of the split's training part (`train`) and how many of them are carved out to pick the
- * best epoch (`val`), as far as the renderer can tell. The carve follows the trainer's rule
- * (src-main/ml/train/splits.ts): round(valRatio × classes), at least 2, leaving at least 2.
+ * The class counts of the run's split and selection plan, as far as the renderer can tell: the
+ * training classes of the split, then the trainer's own rule (selectionClassCounts, shared with
+ * src-main/ml/train/splits.ts planSelection) for the validation carve, the phases, and a refit
+ * that skips the selection. The carve's image count is estimated from the dataset's mean images
+ * per class (the seeded carve picks classes the renderer does not know).
  */
 export function splitClassCounts(
   config: TrainConfig,
   dataset: DatasetSummary
-): { train: number; val: number } | null {
+): SelectionClassCounts | null {
   let train: number | null = null
   const split = config.split
   if (split.kind === 'preset') {
@@ -27,17 +37,24 @@ export function splitClassCounts(
       train = groups.filter((c) => c.group !== null && split.train.includes(c.group)).length
   }
   if (train === null) return null
-  const val =
-    config.modelSelection !== 'test'
-      ? Math.max(0, Math.min(train - 2, Math.max(2, Math.round(config.valRatio * train))))
-      : 0
-  return { train, val }
+  const perClass = dataset.classCount > 0 ? dataset.imageCount / dataset.classCount : null
+  const val = validationClassCount(train, config.valRatio, carveMinClasses(config.modelSelection))
+  return selectionClassCounts(
+    config.modelSelection,
+    train,
+    config.valRatio,
+    config.acceptSmallValidation,
+    perClass === null ? null : Math.round(val * perClass)
+  )
 }
 
-/** How many classes the model will be trained on, as far as the renderer can tell. */
+/**
+ * The fewest classes any phase of the run trains on, as far as the renderer can tell: the
+ * selection phase without the carved classes (a refit afterwards trains on all of them, but the
+ * selection phase's batches must be filled first).
+ */
 export function trainClassEstimate(config: TrainConfig, dataset: DatasetSummary): number | null {
-  const c = splitClassCounts(config, dataset)
-  return c ? c.train - c.val : null
+  return splitClassCounts(config, dataset)?.selectionTrain ?? null
 }
 
 /**
