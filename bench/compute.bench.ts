@@ -32,6 +32,7 @@ import type { BackendName, GpuAdapterInfo } from '../src-preload/contract/system
 import { initBackend } from '../src-main/ml/backend'
 import { loadBackbone } from '../src-main/ml/models/backbones'
 import { poolFeatures } from '../src-main/ml/models/head'
+import { fusedConvActive } from '../src-main/ml/kernels'
 import { resolveMicroBatch } from '../src-main/ml/train/accumulate'
 import { TrainModel } from '../src-main/ml/train/model'
 import { trainStep } from '../src-main/ml/train/step'
@@ -146,10 +147,17 @@ async function child(backend: BackendName): Promise<void> {
   const size = smoke ? 64 : 224
   const full = smoke ? 8 : 32
   const batch = Number(process.env.HIST_BENCH_BATCH) || (software ? 1 : full)
-  // The micro-batch a run would use here (MobileNetV2 at 224 px on wasm: 8 of the 32).
+  // The micro-batch a run would use here (MobileNetV2 at 224 px on wasm: the whole 32 with the
+  // fused conv kernel, else 8 of the 32).
   const micro = smoke
     ? 2
-    : resolveMicroBatch('auto', { batchSize: batch, backend, inputSize: size, splittable: true })
+    : resolveMicroBatch('auto', {
+        batchSize: batch,
+        backend,
+        inputSize: size,
+        splittable: true,
+        fusedConv: fusedConvActive()
+      })
   if (smoke) notes.push('smoke: 64 px, batch 8 in micro-batches of 2 (plumbing, not a figure)')
   if (micro < batch)
     notes.push(

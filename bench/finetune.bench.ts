@@ -25,6 +25,7 @@ import * as tf from '@tensorflow/tfjs'
 import { TrainConfig } from '../src-preload/contract/runs'
 import { initBackend } from '../src-main/ml/backend'
 import { loadBackbone } from '../src-main/ml/models/backbones'
+import { fusedConvActive } from '../src-main/ml/kernels'
 import { resolveMicroBatch } from '../src-main/ml/train/accumulate'
 import { TrainModel } from '../src-main/ml/train/model'
 import { trainStep } from '../src-main/ml/train/step'
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
           batchSize: batch,
           backend: tf.getBackend(),
           inputSize: SIZE,
-          splittable: true
+          splittable: true,
+          fusedConv: fusedConvActive()
         })
   const cfg = TrainConfig.parse({
     datasetId: 1,

@@ -6,6 +6,7 @@ import type { Metrics } from '../../src-preload/contract/common'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { evaluate, toMetrics } from '../ml/eval'
 import type { Backbone } from '../ml/models/backbones'
+import { fusedConvActive } from '../ml/kernels'
 import { memoryRisk, resolveMicroBatch } from '../ml/train/accumulate'
 import { Throttle } from '../ml/train/callbacks'
 import type { Position } from '../ml/train/loop'
@@ -98,7 +99,8 @@ function microContext(
     batchSize: cfg.batchSize,
     backend,
     inputSize: backbone?.inputSize ?? 0,
-    splittable: !cfg.frozen && !!backbone && (cfg.bnFreeze || !backbone.trainable)
+    splittable: !cfg.frozen && !!backbone && (cfg.bnFreeze || !backbone.trainable),
+    fusedConv: fusedConvActive()
   }
 }
 

@@ -125,6 +125,14 @@ export function registerFastKernels(
   return out.map((s) => ({ ...s }))
 }
 
+/**
+ * True when the wasm-simd path (with its fused conv + relu6 training kernel) is active: then a
+ * whole MobileNetV2 batch of 32 at 224 px fits the wasm heap (ml/train/accumulate.ts).
+ */
+export function fusedConvActive(): boolean {
+  return last.some((s) => s.name === 'wasm-simd' && s.active)
+}
+
 /** The status returned by the last registerFastKernels call ([] before any). */
 export function fastPathStatus(): FastPathStatus[] {
   return last.map((s) => ({ ...s }))

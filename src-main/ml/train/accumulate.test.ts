@@ -280,6 +280,15 @@ describe('resolveMicroBatch', () => {
     expect(resolveMicroBatch('auto', { ...base, backend: 'webgpu' })).toBe(32)
     expect(resolveMicroBatch('auto', { ...base, inputSize: 1024 })).toBe(1)
   })
+  it("'auto' keeps batch 32 at 224 px whole on wasm when the fused conv kernel is active", () => {
+    const fused = { ...base, fusedConv: true }
+    expect(resolveMicroBatch('auto', fused)).toBe(32)
+    expect(resolveMicroBatch('auto', { ...fused, batchSize: 64 })).toBe(32)
+    expect(resolveMicroBatch('auto', { ...fused, inputSize: 448 })).toBe(8)
+    // The whole batch in one pass is no memory risk then; training BatchNorm still is.
+    expect(memoryRisk(32, { ...fused, fineTunes: true })).toBeNull()
+    expect(memoryRisk(32, { ...fused, splittable: false, fineTunes: true })).toMatch(/may not fit/)
+  })
   it('keeps an explicit size (capped at the batch) and never splits what cannot be split', () => {
     expect(resolveMicroBatch(4, base)).toBe(4)
     expect(resolveMicroBatch(64, base)).toBe(32)

@@ -34,9 +34,18 @@ export interface StepStages {
 
 /**
  * Pixels of one micro-batch that the wasm backend's 4 GB heap holds while fine-tuning
- * MobileNetV2 (activations and their gradients): batch 8 at 224 px trains, batch 32 runs out.
+ * MobileNetV2 (activations and their gradients) with tfjs's own kernels: batch 8 at 224 px
+ * trains (1.4 GB peak), batch 32 runs out.
  */
 export const WASM_MICRO_BATCH_PIXELS = 8 * 224 * 224
+
+/**
+ * The same budget when the wasm-simd fast path keeps conv + bias + relu6 one fused kernel while
+ * training (ml/kernels/fusedConv.ts): one tape over batch 32 at 224 px peaks at 2.6 GB with
+ * BatchNorm frozen, and skips the gradient cache's second forward pass (bench:finetune: about a
+ * fifth less CPU per step than 4 × 8). Training BatchNorm still runs out at batch 32.
+ */
+export const WASM_FUSED_BATCH_PIXELS = 32 * 224 * 224
 
 /** What resolving 'auto' depends on. */
 export interface MicroBatchContext {
@@ -50,18 +59,29 @@ export interface MicroBatchContext {
    * trainable): only then is splitting exact. False in frozen mode (features, nothing to split).
    */
   splittable: boolean
+  /**
+   * True when the wasm-simd fast path (fused conv + relu6 training kernel) is active, which
+   * lets a whole MobileNetV2 batch of 32 fit the heap (see WASM_FUSED_BATCH_PIXELS).
+   */
+  fusedConv?: boolean
+}
+
+/** Pixels of a batch that fits the wasm heap in one pass, given the active kernels. */
+function wasmBudget(c: MicroBatchContext): number {
+  return c.fusedConv && c.splittable ? WASM_FUSED_BATCH_PIXELS : WASM_MICRO_BATCH_PIXELS
 }
 
 /**
  * The micro-batch size a run uses: the whole batch unless splitting is possible and either asked
- * for (a number) or needed ('auto': wasm, whose heap cannot hold MobileNetV2 at batch 32).
+ * for (a number) or needed ('auto': wasm, whose heap holds MobileNetV2 at batch 32 and 224 px
+ * only with the fused conv kernel; otherwise micro-batches of 8).
  */
 export function resolveMicroBatch(setting: MicroBatchSetting, c: MicroBatchContext): number {
   if (!c.splittable) return c.batchSize
   // A config stored before the setting existed has none: 'auto'.
   if (typeof setting === 'number') return Math.max(1, Math.min(setting, c.batchSize))
   if (c.backend !== 'wasm') return c.batchSize
-  const fit = Math.floor(WASM_MICRO_BATCH_PIXELS / (c.inputSize * c.inputSize))
+  const fit = Math.floor(wasmBudget(c) / (c.inputSize * c.inputSize))
   return Math.max(1, Math.min(fit, c.batchSize))
 }
 
@@ -75,7 +95,8 @@ export function memoryRisk(
   c: MicroBatchContext & { fineTunes: boolean }
 ): string | null {
   if (!c.fineTunes || c.backend !== 'wasm' || micro < c.batchSize) return null
-  if (micro * c.inputSize * c.inputSize <= 2 * WASM_MICRO_BATCH_PIXELS) return null
+  const budget = c.fusedConv && c.splittable ? WASM_FUSED_BATCH_PIXELS : 2 * WASM_MICRO_BATCH_PIXELS
+  if (micro * c.inputSize * c.inputSize <= budget) return null
   const what = `a batch of ${c.batchSize} at ${c.inputSize} px may not fit the wasm backend's 4 GB memory`
   return c.splittable
     ? `${what} in one pass: set the micro-batch to auto (or 8)`
