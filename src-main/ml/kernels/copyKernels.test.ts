@@ -147,7 +147,16 @@ describe('wasm Slice and PadV2 as row memmoves', () => {
         [0, 0]
       ],
       2
-    ]
+    ],
+    [
+      [0, 3, 2],
+      [
+        [1, 1],
+        [0, 0],
+        [2, 0]
+      ],
+      1.5
+    ] // empty input: all constant
   ]
   for (const [shape, paddings, value] of pads) {
     for (const dtype of ['float32', 'int32'] as const) {

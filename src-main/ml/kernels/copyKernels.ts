@@ -36,6 +36,9 @@ function offsetOf(b: HeapBackend, t: tf.TensorInfo): number | null {
  * Copies a box of `size` from `src` (shape `srcShape`, box starting at `srcBegin`) into `dst`
  * (shape `dstShape`, box starting at `dstBegin`), both row-major in `heap` at word offsets
  * `srcAt` / `dstAt`. The trailing axes where the box spans both tensors whole are merged.
+ * With `fill`, every element of `dst` outside the box is set to it (`dstSize` elements in all),
+ * in the same single pass: the runs land at increasing offsets, so the gaps are filled between
+ * them.
  */
 function copyBox(
   heap: Float32Array | Int32Array,
@@ -45,10 +48,14 @@ function copyBox(
   dstAt: number,
   dstShape: number[],
   dstBegin: number[],
-  size: number[]
+  size: number[],
+  fill?: { value: number; dstSize: number }
 ): void {
   const rank = size.length
-  if (size.some((s) => s === 0)) return
+  if (size.some((s) => s === 0)) {
+    if (fill) heap.fill(fill.value, dstAt, dstAt + fill.dstSize)
+    return
+  }
   const srcStrides = stridesOf(srcShape)
   const dstStrides = stridesOf(dstShape)
   // Axis `a` is the last one that is not copied whole; everything after it is one run.
@@ -71,7 +78,12 @@ function copyBox(
   const idx = new Array<number>(a).fill(0)
   let s = s0
   let d = d0
+  let filled = dstAt
   for (;;) {
+    if (fill) {
+      if (d > filled) heap.fill(fill.value, filled, d)
+      filled = d + run
+    }
     heap.copyWithin(d, s, s + run)
     // Odometer over the outer axes 0..a-1.
     let k = a - 1
@@ -85,8 +97,9 @@ function copyBox(
       idx[k] = 0
       k--
     }
-    if (k < 0) return
+    if (k < 0) break
   }
+  if (fill && filled < dstAt + fill.dstSize) heap.fill(fill.value, filled, dstAt + fill.dstSize)
 }
 
 function stridesOf(shape: number[]): number[] {
@@ -123,7 +136,7 @@ export function fastSlice(orig: tf.KernelConfig): tf.KernelFunc {
   }
 }
 
-/** PadV2: fill with the constant, then copyBox the input in; the original for other dtypes. */
+/** PadV2: copyBox the input in, filling the border with the constant in the same pass; the original for other dtypes. */
 export function fastPad(orig: tf.KernelConfig): tf.KernelFunc {
   return (args: KernelArgs) => {
     const x = (args.inputs as unknown as { x: tf.TensorInfo }).x
@@ -141,7 +154,6 @@ export function fastPad(orig: tf.KernelConfig): tf.KernelFunc {
     if (!heap || xAt === null || outAt === null)
       throw new Error('PadV2: tensor not on the wasm heap')
     const n = outShape.reduce((p, q) => p * q, 1)
-    heap.fill(attrs.constantValue, outAt, outAt + n)
     const zeros = x.shape.map(() => 0)
     copyBox(
       heap,
@@ -151,7 +163,8 @@ export function fastPad(orig: tf.KernelConfig): tf.KernelFunc {
       outAt,
       outShape,
       attrs.paddings.map((p) => p[0]),
-      x.shape
+      x.shape,
+      { value: attrs.constantValue, dstSize: n }
     )
     return out
   }

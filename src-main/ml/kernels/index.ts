@@ -19,6 +19,7 @@ import { loadNativeKernel, NATIVE_SOURCE_LABEL } from '../eval/native'
 import { registerCpuAdamKernel, registerWasmAdamKernel } from './adam'
 import { registerDistanceKernels } from './distance'
 import { registerFusedConvKernels } from './fusedConv'
+import { registerLeadingSum } from './sumKernel'
 import { registerTransposeKernel } from './transpose'
 import { registerTrainingKernels } from './trainingKernels'
 import { tfjsVersionMismatch } from './version'
@@ -54,12 +55,13 @@ function wasmSimd(mismatch: string | null): FastPathStatus {
   registerWasmAdamKernel()
   registerTrainingKernels()
   registerFusedConvKernels()
+  registerLeadingSum()
   setSimdEnabled(true)
   return {
     name,
     active: true,
     detail:
-      'fused Adam, Mahalanobis distance, transpose, depthwise filter, relu6 and fused conv+relu6 gradients (f32x4)'
+      'fused Adam, Mahalanobis distance, transpose, depthwise filter, relu6 and fused conv+relu6 gradients, leading-axes Sum (f32x4)'
   }
 }
 

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { adamFn } from './simd/adam.simd'
 import { assemble } from './simd/assembler'
+import { colSumFn } from './simd/colSum.simd'
 import { distBackFn } from './simd/distBack.simd'
 import { depthwiseFilterFn, depthwiseInputFn } from './simd/depthwiseGrads.simd'
 import { distPrepFn } from './simd/distPrep.simd'
@@ -89,6 +90,8 @@ export interface SimdKernels {
   relu6Grad(x: number, dy: number, out: number, n: number): void
   /** relu6 gradient from the output, with the bias gradient; see relu6BiasGradFn. */
   relu6BiasGrad(y: number, dy: number, out: number, db: number, rows: number, cb: number): void
+  /** Sum over leading rows; see colSumFn. */
+  colSum(x: number, out: number, rows: number, cb: number): void
   /** 2-D transpose; see transposeFn. */
   transpose(src: number, dst: number, rows: number, cols: number): void
   /** Mahalanobis backward element-wise part; see distBackFn. */
@@ -117,7 +120,8 @@ export function simdModuleBytes(): Uint8Array {
     depthwiseFilterFn(),
     depthwiseInputFn(),
     relu6GradFn(),
-    relu6BiasGradFn()
+    relu6BiasGradFn(),
+    colSumFn()
   ])
 }
 
