@@ -188,11 +188,48 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await expect(mapTab).toHaveAttribute('aria-selected', 'true')
     await expect(chart).toBeVisible()
 
+    // A box selection, then the whole dataset: while it loads (its request held here) the
+    // test-split map, its summary and the selection grid are gone, and the new map arrives
+    // without the old selection; the box tool still selects on it.
+    await page.getByRole('radio', { name: 'Box select', exact: true }).click()
+    await chart.evaluate((el) => el.scrollIntoView({ block: 'center' }))
+    const before = (await chart.boundingBox())!
+    await page.mouse.move(before.x + 10, before.y + 10)
+    await page.mouse.down()
+    await page.mouse.move(before.x + before.width - 10, before.y + before.height - 10, {
+      steps: 12
+    })
+    await page.mouse.up()
+    await expect(selection).toBeVisible()
+    let release = (): void => undefined
+    const held = new Promise<void>((r) => (release = r))
+    await page.route('**/api/retrieval.embeddingMap', async (route) => {
+      await held
+      await route.continue()
+    })
     // The whole dataset: train images join the map, and the split colouring shows both.
-    const whole = await nextMap(page, () =>
-      page.getByRole('radio', { name: 'Whole dataset', exact: true }).click()
-    )
+    const whole = await nextMap(page, async () => {
+      await page.getByRole('radio', { name: 'Whole dataset', exact: true }).click()
+      await expect(page.getByText(/^Computing the (PCA|UMAP) map…$/)).toBeVisible()
+      await expect(selection).toBeHidden()
+      await expect(chart).toBeHidden()
+      await expect(page.getByTestId('map-summary')).toBeHidden()
+      release()
+    })
+    await page.unroute('**/api/retrieval.embeddingMap')
     expect(whole.scope).toBe('dataset')
+    await expect(page.getByTestId('map-summary')).toBeVisible()
+    await expect(selection).toBeHidden()
+    const wholePlot = page.getByRole('img', { name: 'Embedding map of the whole dataset' })
+    await wholePlot.evaluate((el) => el.scrollIntoView({ block: 'center' }))
+    const after = (await wholePlot.boundingBox())!
+    await page.mouse.move(after.x + 10, after.y + 10)
+    await page.mouse.down()
+    await page.mouse.move(after.x + after.width - 10, after.y + after.height - 10, { steps: 12 })
+    await page.mouse.up()
+    await expect(selection).toContainText(`${whole.imageIds.length} selected images`)
+    await selection.getByRole('button', { name: 'Clear selection' }).click()
+    await page.getByRole('radio', { name: 'Pan & zoom', exact: true }).click()
     expect(whole.split).toContain(0)
     await expect(
       page.getByRole('img', { name: 'Embedding map of the whole dataset' })

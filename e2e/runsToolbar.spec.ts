@@ -41,6 +41,11 @@ test('column chooser, unknown filter keys and the no-match state', async ({
   await filter.press('Enter')
   await expect(page.getByRole('alert')).toHaveText(/^"nonsense" is not a column or setting/)
   await expect(page.getByText(/invalid payload/)).toHaveCount(0)
+  // The previous filter's rows are not left standing under the error.
+  await expect(rows).toHaveCount(0)
+  await expect(page.getByTestId('runs-filter-invalid')).toContainText(
+    'No runs are shown until the filter is fixed.'
+  )
 
   // Nothing matches: say so, and offer to clear the filter.
   await filter.fill('tag:nothing-has-this')

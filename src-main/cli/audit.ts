@@ -55,6 +55,7 @@ export function formatAudit(r: AuditReport): string {
     `Label-mistake candidates: ${r.mislabelTotal} with ${pct(r.minScore)} or more of their neighbours in another class` +
       (r.mislabelTotal > r.mislabels.length ? ` (showing ${r.mislabels.length})` : '')
   ]
+  if (r.caution) lines.push(`Note: ${r.caution}`)
   for (const c of r.mislabels)
     lines.push(
       `  ${pct(c.score).padStart(4)}  ${ref(c.image)} filed as "${c.image.className}", neighbours say "${c.dominantClassName}" (${pct(c.dominantShare)})`

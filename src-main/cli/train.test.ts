@@ -78,6 +78,23 @@ describe('hist train exit codes', () => {
     expect(big.err).toMatch(/microBatch.*at most the batch size \(16\)/)
   })
 
+  it('exits 2 with one line, queueing nothing, when balanced batches cannot be filled', async () => {
+    // 8 training classes; 'val' carves 2, leaving 6, but 32 images at 4 per class need 8.
+    const args = ['train', '--dataset', String(datasetId), '--backbone', 'small-cnn', '--frozen']
+    const r = await hist([
+      ...args,
+      ...['--loss', 'triplet', '--sampler', 'balanced', '--batch-size', '32', '--ipc', '4'],
+      ...['--model-selection', 'val']
+    ])
+    expect(r.code, r.err).toBe(2)
+    expect(r.err.trim().split('\n')).toHaveLength(1)
+    expect(r.err).toMatch(/batchSize: .*need 8 classes, but training has only 6/)
+    expect(r.out).not.toMatch(/queued|Run \d+/i)
+    const sampler = await hist([...args, '--sampler', 'hard'])
+    expect(sampler.code).toBe(2)
+    expect(sampler.err).toMatch(/--sampler must be random or balanced/)
+  })
+
   it('exits 130 when cancelled with Ctrl-C', async () => {
     let sent = false
     const r = await hist(

@@ -43,6 +43,8 @@ export interface TrainOptions {
   backbone?: string
   seed?: string
   batchSize?: string
+  sampler?: string
+  ipc?: string
   microBatch?: string
   lr?: string
   name?: string
@@ -94,6 +96,8 @@ function checkTrainOptions(o: TrainOptions): void {
     throw new UsageError(`--preset must be one of ${Object.keys(TRAIN_PRESETS).join(', ')}`)
   if (o.loss && !LossName.safeParse(o.loss).success)
     throw new UsageError(`--loss must be one of ${LossName.options.join(', ')}`)
+  if (o.sampler && !['random', 'balanced'].includes(o.sampler))
+    throw new UsageError('--sampler must be random or balanced')
   if (o.backbone && !['mobilenetv2', 'small-cnn'].includes(o.backbone))
     throw new UsageError('--backbone must be mobilenetv2 or small-cnn')
   if (o.modelSelection && !['refit', 'val', 'test'].includes(o.modelSelection))
@@ -125,6 +129,7 @@ export async function trainInputFromOptions(
   const epochs = intOption('epochs', o.epochs)
   const seed = intOption('seed', o.seed, Number.MIN_SAFE_INTEGER)
   const batchSize = intOption('batch-size', o.batchSize, 4)
+  const ipc = intOption('ipc', o.ipc, 2)
   const microBatch = microBatchOption(o.microBatch)
   const lr = o.lr === undefined ? undefined : Number(o.lr)
   if (lr !== undefined && !(lr > 0))
@@ -142,6 +147,8 @@ export async function trainInputFromOptions(
       : undefined,
     seed,
     batchSize,
+    sampler: o.sampler as 'random' | 'balanced' | undefined,
+    ipc,
     microBatch,
     lr,
     name: o.name,
@@ -174,7 +181,12 @@ async function trainCommand(cmd: Command, o: TrainOptions): Promise<void> {
     service = createRunsService(ctx, { noRecover: true })
     announceAdopted(ctx, service, service.recover(), quiet)
     if (o.seeds !== undefined) {
-      const runs = await trainSeeds(service, input as TrainConfigInput, parseSeedList(o.seeds), quiet)
+      const runs = await trainSeeds(
+        service,
+        input as TrainConfigInput,
+        parseSeedList(o.seeds),
+        quiet
+      )
       printResult(o.json, runs, () => runs.map(describeRun).join('\n'))
       setExitCode(runs.every((r) => r.status === 'completed') ? EXIT.ok : EXIT.failed)
       return
@@ -340,6 +352,11 @@ export function addTrainConfigOptions(cmd: Command): Command {
     .option('--backbone <name>', 'mobilenetv2 or small-cnn')
     .option('--seed <n>', 'random seed (same seed, same backend: same run)')
     .option('--batch-size <n>', 'images per batch')
+    .option(
+      '--sampler <random|balanced>',
+      'random batches (default) or class-balanced ones (pair losses: triplet, multi-similarity)'
+    )
+    .option('--ipc <n>', 'balanced sampler: images per class in a batch (default 4)')
     .option(
       '--micro-batch <n|auto>',
       "fine-tuning: images per backbone pass; the step stays exact for the whole batch (default auto: split only when the backend's memory needs it, e.g. wasm at 224 px)"

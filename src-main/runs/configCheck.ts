@@ -7,6 +7,9 @@ import { accessSync, constants, statSync } from 'node:fs'
 import { invalidField } from '../../src-preload/contract/errors'
 import type { TrainConfig } from '../../src-preload/contract/runs'
 import { findDownloadable } from '../ml/models/download'
+import { planSelection } from '../ml/train/splits'
+import { getDatasetItems } from '../datasets/queries'
+import type { AppContext } from '../app/context'
 
 /** Throws InvalidError naming `backbone.modelPath` or `backbone.name` when it cannot be used. */
 export function checkBackbone(config: Pick<TrainConfig, 'backbone'>): void {
@@ -27,4 +30,48 @@ export function checkBackbone(config: Pick<TrainConfig, 'backbone'>): void {
     }
     if (problem) throw invalidField('backbone.modelPath', problem)
   }
+}
+
+/**
+ * Throws InvalidError naming `batchSize` when the balanced sampler cannot fill one batch: it
+ * takes batchSize / ipc classes (each with ≥ 2 images) per batch from the classes the selection
+ * phase trains on, that is the run's training classes minus the validation carve (the trainer's
+ * own planSelection, same seed, so the count is exact). Without this the run is queued and then
+ * fails in the trainer.
+ */
+export function checkBalancedBatches(ctx: AppContext, config: TrainConfig): void {
+  if (config.sampler !== 'balanced') return
+  const need = config.batchSize / config.ipc
+  const items = getDatasetItems(ctx, config.datasetId, 'train', config.split)
+  if (!items.length) return // buildJob names an empty split
+  const perClass = (list: { classId: number }[]): number => {
+    const n = new Map<number, number>()
+    for (const i of list) n.set(i.classId, (n.get(i.classId) ?? 0) + 1)
+    return [...n.values()].filter((c) => c >= 2).length
+  }
+  const all = perClass(items)
+  let plan: ReturnType<typeof planSelection>
+  try {
+    plan = planSelection(
+      items,
+      config.modelSelection,
+      config.valRatio,
+      config.seed,
+      config.acceptSmallValidation
+    )
+  } catch {
+    return // too few classes to carve: the trainer's own error names it
+  }
+  const phase = perClass(plan.train)
+  if (phase >= need) return
+  const carve = plan.val
+    ? ` after the validation carve takes ${all - phase} of ${all} training classes`
+    : ''
+  throw invalidField(
+    'batchSize',
+    `balanced batches of ${config.batchSize} with ${config.ipc} images per class (ipc) need ${need} classes, ` +
+      `but training has only ${phase}${carve}. Lower batchSize, raise ipc` +
+      (plan.val ? ", or use modelSelection 'test'" : '') +
+      ', or use the random sampler.'
+  )
 }

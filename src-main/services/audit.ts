@@ -12,7 +12,7 @@ import type {
   DuplicatePairDto,
   MislabelCandidateDto
 } from '../../src-preload/contract/audit'
-import type { auditSchemas } from '../../src-preload/contract/audit'
+import { auditCaution, type auditSchemas } from '../../src-preload/contract/audit'
 import { ConflictError, NotFoundError } from '../../src-preload/contract/errors'
 import type { AppContext } from '../app/context'
 import type { JobHandle } from '../app/jobs'
@@ -106,7 +106,8 @@ export function createAuditService(ctx: AppContext, opts: AuditServiceOptions = 
     datasetId: number,
     emb: DatasetEmbeddings,
     res: AuditResult,
-    seconds: { load: number; scan: number }
+    seconds: { load: number; scan: number },
+    testRecall1: number | null
   ): AuditReport {
     const images = imagesOf(datasetId, emb)
     const className = new Map(images.map((i) => [i.classId, i.className]))
@@ -141,7 +142,13 @@ export function createAuditService(ctx: AppContext, opts: AuditServiceOptions = 
       duplicates,
       duplicatesTruncated: res.pairsTotal > res.duplicates.length,
       loadSeconds: seconds.load,
-      scanSeconds: seconds.scan
+      scanSeconds: seconds.scan,
+      testRecall1,
+      caution: auditCaution({
+        testRecall1,
+        candidates: res.mislabels.length,
+        images: images.length
+      })
     }
   }
 
@@ -175,7 +182,8 @@ export function createAuditService(ctx: AppContext, opts: AuditServiceOptions = 
           }
         )
         const seconds = { load: (t1 - t0) / 1000, scan: (performance.now() - t1) / 1000 }
-        return toReport(req, datasetId, emb, res, seconds)
+        const r1 = run.testMetrics?.recall['1'] ?? null
+        return toReport(req, datasetId, emb, res, seconds, r1)
       })
     }
   }

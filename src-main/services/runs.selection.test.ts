@@ -15,6 +15,7 @@ import { TrainConfig, type TrainConfigInput } from '../../src-preload/contract/r
 import { importDataset } from '../datasets/importer'
 import { getDatasetItems } from '../datasets/queries'
 import { readGallery } from '../ml/eval/gallery'
+import { checkBalancedBatches } from '../runs/configCheck'
 import { buildJob } from '../runs/jobs'
 import { evaluateBestCheckpoint } from '../runs/evaluateBest'
 import { loadRunModel } from '../runs/inference'
@@ -303,7 +304,9 @@ describe('stopped runs: evaluating the best checkpoint', () => {
       expect(s.repo.galleryImageIds(run.id)).toHaveLength(160)
       expect(s.repo.queries(run.id)).toHaveLength(160)
       expect(existsSync(galleryPath(ctx, run.id))).toBe(true)
-      await expect(s.evaluateBest({ id: run.id })).resolves.toMatchObject({ testFrom: 'best-checkpoint' })
+      await expect(s.evaluateBest({ id: run.id })).resolves.toMatchObject({
+        testFrom: 'best-checkpoint'
+      })
     } finally {
       await s.shutdown()
     }
@@ -333,8 +336,11 @@ describe('seed groups from the CLI (--seeds)', () => {
     const s = service()
     const lines: string[] = []
     try {
-      const runs = await trainSeeds(s, config({ epochs: 1, name: 'grp' }), [11, 12], (l) =>
-        void lines.push(l)
+      const runs = await trainSeeds(
+        s,
+        config({ epochs: 1, name: 'grp' }),
+        [11, 12],
+        (l) => void lines.push(l)
       )
       expect(runs.map((r) => [r.config.seed, r.status, r.name])).toEqual([
         [11, 'completed', 'grp · seed 11'],
@@ -354,5 +360,34 @@ describe('below-baseline flag', () => {
     expect(isBelowBaseline(m(0.8), m(0.781))).toBe(false)
     expect(isBelowBaseline(null, m(0.781))).toBe(false)
     expect(isBelowBaseline(m(0.5), null)).toBe(false)
+  })
+})
+
+describe('a config whose balanced batches cannot be filled', () => {
+  it('is refused at runs.start naming batchSize, before a run is queued', async () => {
+    const svc = service()
+    const before = (await svc.list({})).length
+    // 8 training classes, 'val' carves 5 of them: 3 remain, a batch of 32 at 4 per class needs 8.
+    const bad = config({
+      loss: 'triplet',
+      sampler: 'balanced',
+      batchSize: 32,
+      ipc: 4,
+      modelSelection: 'val'
+    })
+    await expect(svc.start(bad)).rejects.toMatchObject({
+      code: 'invalid_payload',
+      issues: [
+        {
+          path: 'batchSize',
+          message: expect.stringMatching(/need 8 classes.*only 3.*validation carve/)
+        }
+      ]
+    })
+    expect((await svc.list({})).length).toBe(before)
+    // Without the carve all 8 classes train: exactly enough.
+    expect(() =>
+      checkBalancedBatches(ctx, TrainConfig.parse({ ...bad, modelSelection: 'test' }))
+    ).not.toThrow()
   })
 })

@@ -17,7 +17,7 @@ import { fromWireError } from '../../src-preload/contract/errors'
 import { requireDataset } from '../datasets/queries'
 import { datasetsRepo } from '../datasets/repo'
 import { evaluateBestCheckpoint } from '../runs/evaluateBest'
-import { checkBackbone } from '../runs/configCheck'
+import { checkBackbone, checkBalancedBatches } from '../runs/configCheck'
 import { exportRunBundle } from '../runs/export'
 import { buildJob, buildRunJob, resolveRunSplit } from '../runs/jobs'
 import { RunQueue } from '../runs/queue'
@@ -86,6 +86,7 @@ export function createRunsService(ctx: AppContext, opts: RunsServiceOptions = {}
       const dataset = requireDataset(datasetsRepo(ctx.db), config.datasetId)
       const { split, warning } = resolveRunSplit(ctx, dataset.id, config.split)
       config = { ...config, split }
+      checkBalancedBatches(ctx, config)
       const id = repo.create({
         name: config.name ?? null,
         datasetId: dataset.id,

@@ -66,6 +66,43 @@ export interface AuditReport {
   /** Seconds for loading the embeddings and for the neighbour scan. */
   loadSeconds: number
   scanSeconds: number
+  /** The run's test Recall@1 (0–1), null when it has none. */
+  testRecall1: number | null
+  /** A plain note when the model is weak or flags much of the dataset (auditCaution), else null. */
+  caution: string | null
+}
+
+/** Below this test R@1 a run's neighbours are too often wrong for its candidates to mean much. */
+export const AUDIT_WEAK_R1 = 0.5
+/** Candidates above this share of the audited images are more likely the model's errors. */
+export const AUDIT_LARGE_SHARE = 0.1
+
+/**
+ * The note shown with an audit (Audit tab and `hist audit`) when the list says more about the
+ * model than the labels: its test R@1 is low, or it flags a large share of the images. Scores
+ * are unchanged; this only says how far to trust them.
+ */
+export function auditCaution(p: {
+  testRecall1: number | null
+  candidates: number
+  images: number
+}): string | null {
+  const weak = p.testRecall1 !== null && p.testRecall1 < AUDIT_WEAK_R1
+  const share = p.images > 0 ? p.candidates / p.images : 0
+  const many = share > AUDIT_LARGE_SHARE
+  if (!weak && !many) return null
+  const why: string[] = []
+  if (weak) why.push(`its test R@1 is ${(p.testRecall1! * 100).toFixed(1)} %`)
+  if (many)
+    why.push(
+      `it flags ${p.candidates.toLocaleString('en-US')} of ${p.images.toLocaleString('en-US')} images (${(share * 100).toFixed(0)} %)`
+    )
+  return (
+    `This list is only as good as the model: ${why.join(' and ')}. A candidate is an image the ` +
+    "model places among another class's images, so where the model mixes classes it flags " +
+    'correctly labelled images too. Train the model further (or audit a stronger run) before ' +
+    'relabelling on its word.'
+  )
 }
 
 export const AUDIT_DEFAULTS = { k: 10, threshold: 0.95, minScore: 0.5, limit: 50 } as const

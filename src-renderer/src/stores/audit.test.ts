@@ -13,6 +13,8 @@ const report = (runId: number, k: number): AuditReport => ({
   threshold: 0.95,
   minScore: 0.5,
   mislabelTotal: 0,
+  testRecall1: null,
+  caution: null,
   mislabels: [],
   duplicateTotal: 0,
   leakTotal: 0,

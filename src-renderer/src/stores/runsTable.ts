@@ -14,6 +14,8 @@ export const useRunsTableStore = defineStore('runsTable', () => {
   const desc = ref(false)
   const filterText = ref('')
   const filterError = ref<string | null>(null)
+  /** The filter text does not parse: the list still holds the previous filter's runs. */
+  const filterInvalid = ref(false)
   const visible = useStoredRef<string[]>('hist.runs.columns', DEFAULT_COLUMNS)
   const groupBy = useStoredRef<RunsGroupBy>('hist.runs.groupBy', 'none')
   const selected = ref<number[]>([])
@@ -32,6 +34,7 @@ export const useRunsTableStore = defineStore('runsTable', () => {
   function apply(): void {
     const f = parseFilter(filterText.value)
     filterError.value = f.error ?? null
+    filterInvalid.value = Boolean(f.error)
     if (f.error) return
     runs.query = { sort: sort.value, desc: desc.value, filters: f.filters, tag: f.tag }
     void runs.load()
@@ -55,6 +58,7 @@ export const useRunsTableStore = defineStore('runsTable', () => {
     desc,
     filterText,
     filterError,
+    filterInvalid,
     visible,
     groupBy,
     selected,
