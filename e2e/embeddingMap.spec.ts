@@ -180,9 +180,24 @@ test('embedding map: hover, box selection into a grid, colourings and the whole 
     await expect(page).toHaveURL(new RegExp(`/runs/${run.id}\\?tab=map$`))
     await expect(mapTab).toHaveAttribute('aria-selected', 'true')
     await expect(chart).toBeVisible()
+    // Leaving the retrieval browser before its run list has loaded must not rewrite the run
+    // view's route (the browser's late replace used to drop ?tab=map): hold the list until the
+    // user is back, then let it answer.
+    let releaseRuns = (): void => undefined
+    const runsHeld = new Promise<void>((r) => (releaseRuns = r))
+    await page.route('**/api/runs.list', async (route) => {
+      await runsHeld
+      await route.continue()
+    })
     await page.goForward()
     await expect(page).toHaveURL(/\/retrieval\?/)
     await page.goBack()
+    await expect(mapTab).toHaveAttribute('aria-selected', 'true')
+    const listed = page.waitForResponse('**/api/runs.list')
+    releaseRuns()
+    await listed
+    await page.unroute('**/api/runs.list')
+    await expect(page).toHaveURL(new RegExp(`/runs/${run.id}\\?tab=map$`))
     await expect(mapTab).toHaveAttribute('aria-selected', 'true')
     await page.reload()
     await expect(mapTab).toHaveAttribute('aria-selected', 'true')

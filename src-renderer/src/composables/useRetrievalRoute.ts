@@ -44,6 +44,9 @@ export function useRetrievalRoute(
   const { runId, source, compareId, gallery, classIds } = storeToRefs(store)
   const route = useRoute()
   const router = useRouter()
+  // The browser's own path: route updates for other pages (after the user has left, before this
+  // view unmounts or while it awaits) must not drive the store or be rewritten.
+  const home = route.path
 
   async function fromRoute(): Promise<void> {
     const r = routeNum(route.query.run)
@@ -79,6 +82,9 @@ export function useRetrievalRoute(
 
   onMounted(async () => {
     await loadRuns()
+    // The user may have left (e.g. Back) while the runs loaded: a replace now would rewrite the
+    // query of the page they went to (it dropped the run view's ?tab=).
+    if (route.path !== home) return
     if (!route.query.run && runId.value === null && usable.value.length)
       void router.replace({ query: { run: String(usable.value[0].id) } })
     else if (!route.query.run && runId.value !== null)
@@ -87,7 +93,9 @@ export function useRetrievalRoute(
   })
   watch(
     () => route.query,
-    () => void fromRoute()
+    () => {
+      if (route.path === home) void fromRoute()
+    }
   )
 
   return {
