@@ -211,6 +211,38 @@ export class Fn {
     )
   }
 
+  /**
+   * Bytes of `for (counter = start; counter < limit; counter += step) { body }` (unsigned
+   * compare), not appended to the body, so loops can nest.
+   */
+  countLoop(
+    counter: string,
+    limit: number[],
+    step: number[],
+    body: number[],
+    start: number[] = I.i32(0)
+  ): number[] {
+    return [
+      ...start,
+      ...this.set(counter),
+      ...I.block,
+      ...I.loop,
+      ...this.get(counter),
+      ...limit,
+      ...I.i32ltu,
+      ...I.i32eqz,
+      ...I.brIf(1),
+      ...body,
+      ...this.get(counter),
+      ...step,
+      ...I.i32add,
+      ...this.set(counter),
+      ...I.br(0),
+      ...I.end,
+      ...I.end
+    ]
+  }
+
   /** for (c = 0; c < rows; c++) { body } — uses local `c`. */
   rowLoop(rows: string, body: number[]): this {
     return this.emit(

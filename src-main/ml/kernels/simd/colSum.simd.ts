@@ -9,25 +9,8 @@ import { Fn, I, I32, V128 } from './assembler'
 export function colSumFn(): Fn {
   const f = new Fn('colSum').param(I32, 'x', 'out', 'rows', 'cb')
   f.local(I32, 'p', 'k', 'end').local(V128, 'v')
-  const loop = (counter: string, limit: number[], step: number[], body: number[]) => [
-    ...I.i32(0),
-    ...f.set(counter),
-    ...I.block,
-    ...I.loop,
-    ...f.get(counter),
-    ...limit,
-    ...I.i32ltu,
-    ...I.i32eqz,
-    ...I.brIf(1),
-    ...body,
-    ...f.get(counter),
-    ...step,
-    ...I.i32add,
-    ...f.set(counter),
-    ...I.br(0),
-    ...I.end,
-    ...I.end
-  ]
+  const loop = (counter: string, limit: number[], step: number[], body: number[]) =>
+    f.countLoop(counter, limit, step, body)
   const outK = [...f.get('out'), ...f.get('k'), ...I.i32add]
   return f.emit(
     loop('k', f.get('cb'), I.i32(16), [...outK, ...f.constV(0), ...I.v128store]),

@@ -46,25 +46,8 @@ function depthwiseGradFn(kind: 'filter' | 'input'): Fn {
   f.local(I32, 'b', 'h', 'w', 'i', 'j', 'k', 'ap', 'dp', 'xr', 'accEnd')
   f.local(V128, 'v')
   /** for (counter = 0; counter < limit; counter += step) body */
-  const loop = (counter: string, limit: number[], step: number[], body: number[]) => [
-    ...I.i32(0),
-    ...f.set(counter),
-    ...I.block,
-    ...I.loop,
-    ...f.get(counter),
-    ...limit,
-    ...I.i32ltu,
-    ...I.i32eqz,
-    ...I.brIf(1),
-    ...body,
-    ...f.get(counter),
-    ...step,
-    ...I.i32add,
-    ...f.set(counter),
-    ...I.br(0),
-    ...I.end,
-    ...I.end
-  ]
+  const loop = (counter: string, limit: number[], step: number[], body: number[]) =>
+    f.countLoop(counter, limit, step, body)
   const one = I.i32(1)
   // acc[k] += other[k] · dy[dp + k] over one row of C channels.
   const [acc, other] = kind === 'filter' ? ['ap', 'xr'] : ['xr', 'ap']

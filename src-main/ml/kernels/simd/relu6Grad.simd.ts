@@ -60,25 +60,7 @@ export function relu6BiasGradFn(): Fn {
     limit: number[],
     step: number[],
     body: number[]
-  ) => [
-    ...start,
-    ...f.set(counter),
-    ...I.block,
-    ...I.loop,
-    ...f.get(counter),
-    ...limit,
-    ...I.i32ltu,
-    ...I.i32eqz,
-    ...I.brIf(1),
-    ...body,
-    ...f.get(counter),
-    ...step,
-    ...I.i32add,
-    ...f.set(counter),
-    ...I.br(0),
-    ...I.end,
-    ...I.end
-  ]
+  ) => f.countLoop(counter, limit, step, body, start)
   const addr = (base: string) => [
     ...f.get(base),
     ...f.get('p'),
